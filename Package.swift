@@ -1,0 +1,46 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Plexus",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "PlexusMQTT", targets: ["PlexusMQTT"]),
+        .library(name: "PlexusTesting", targets: ["PlexusTesting"]),
+        .executable(name: "plexus", targets: ["PlexusCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        .target(
+            name: "PlexusMQTT",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "PlexusTesting",
+            dependencies: []
+        ),
+        .executableTarget(
+            name: "PlexusCLI",
+            dependencies: [
+                "PlexusMQTT",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "PlexusMQTTTests",
+            dependencies: ["PlexusMQTT", "PlexusTesting"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
