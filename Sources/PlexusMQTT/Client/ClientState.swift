@@ -1,0 +1,163 @@
+import NIOCore
+
+/// The mutable state of one client, guarded by the client's lock.
+///
+/// It outlives connections: in-flight messages, the QoS 2 receive set, routes to
+/// subscriptions and the offline queue stay here across reconnects, and the
+/// connection-scoped parts (topic aliases, send quota) are reset on each CONNACK.
+struct ClientState {
+    enum Lifecycle {
+        case idle
+        case connecting
+        case connected(MQTTConnection)
+        case reconnecting
+        case closed
+    }
+
+    /// An outbound QoS 1/2 message that is not complete.
+    struct Flight {
+        var stored: MQTTStoredPublish
+        var order: Int
+        /// Sent at least once on some connection (so a resend carries DUP).
+        var wasSent: Bool
+        /// Counted against the broker's Receive Maximum on the current connection.
+        var countsAgainstQuota: Bool
+        var continuation: CheckedContinuation<MQTTPublishResult, any Error>?
+    }
+
+    struct PendingSubscribe {
+        var routeID: Int
+        var filters: [String]
+        var continuation: CheckedContinuation<MQTTPacket.SubAck, any Error>?
+    }
+
+    struct PendingUnsubscribe {
+        var filters: [String]
+        var continuation: CheckedContinuation<MQTTPacket.UnsubAck, any Error>?
+    }
+
+    var lifecycle: Lifecycle = .idle
+    var clientID: String
+    var limits = MQTTServerLimits()
+    var connectionCount = 0
+
+    // Packet identifiers and outbound QoS 1/2.
+    var nextPacketID: UInt16 = 1
+    var flights: [UInt16: Flight] = [:]
+    var flightOrder = 0
+    var unsent = CircularBuffer<UInt16>()
+    var quotaInUse = 0
+    var offlineQoS0 = CircularBuffer<MQTTMessage>()
+
+    // Inbound QoS 2.
+    var inboundQoS2: Set<UInt16> = []
+
+    // Subscribe and unsubscribe in flight.
+    var pendingSubscribes: [UInt16: PendingSubscribe] = [:]
+    var pendingUnsubscribes: [UInt16: PendingUnsubscribe] = [:]
+
+    // Routing of inbound messages.
+    var routes: [Int: MQTTRoute] = [:]
+    var nextRouteID = 1
+    var pausedRoutes = 0
+    /// Messages of a resumed session that arrived before their subscription was made again.
+    var heldMessages = CircularBuffer<MQTTMessage>()
+    var holdsUnroutedMessages = false
+    var droppedUnrouted = 0
+
+    // Topic aliases, per connection.
+    var inboundAliases: [UInt16: String] = [:]
+    var outboundAliases: [String: UInt16] = [:]
+
+    // Request/response.
+    var responseTopic: String?
+    var pendingRequests: [[UInt8]: PendingRequest] = [:]
+
+    /// A request whose response may arrive before its caller starts waiting.
+    enum PendingRequest {
+        case awaitingResponse
+        case waiting(CheckedContinuation<MQTTMessage, any Error>)
+        case arrived(MQTTMessage)
+    }
+
+    // Events and supervision.
+    var eventListeners: [Int: AsyncStream<MQTTClientEvent>.Continuation] = [:]
+    var nextListenerID = 0
+    var supervisor: Task<Void, Never>?
+    var currentServerIndex = 0
+    var nextConnectionID = 0
+    /// The supervisor waiting for the current connection to end.
+    var lossWaiter: CheckedContinuation<MQTTDisconnectReason, Never>?
+    /// A loss that happened while no supervisor was waiting.
+    var pendingLoss: MQTTDisconnectReason?
+    var responseInformation: String?
+    /// QoS 0 messages still queued when the client closed.
+    var droppedUnsent = 0
+
+    init(clientID: String) {
+        self.clientID = clientID
+    }
+
+    var connection: MQTTConnection? {
+        if case .connected(let connection) = lifecycle { return connection }
+        return nil
+    }
+
+    var isClosed: Bool {
+        if case .closed = lifecycle { return true }
+        return false
+    }
+
+    var offlineCount: Int { unsent.count + offlineQoS0.count }
+
+    /// A packet identifier not used by any outstanding exchange.
+    mutating func allocatePacketID() -> UInt16? {
+        for _ in 0..<65_535 {
+            let candidate = nextPacketID
+            nextPacketID = nextPacketID == 65_535 ? 1 : nextPacketID + 1
+            if flights[candidate] == nil && pendingSubscribes[candidate] == nil
+                && pendingUnsubscribes[candidate] == nil
+            {
+                return candidate
+            }
+        }
+        return nil
+    }
+
+    mutating func emit(_ event: MQTTClientEvent) {
+        for listener in eventListeners.values {
+            listener.yield(event)
+        }
+    }
+}
+
+/// Where inbound messages for one subscription go.
+struct MQTTRoute {
+    typealias Producer = NIOThrowingAsyncSequenceProducer<
+        MQTTMessage, any Error, NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark, MQTTRouteDelegate
+    >
+
+    var filters: [MQTTTopicFilter]
+    var options: [MQTTPacket.Subscription]
+    /// `nil` for the internal route that answers ``MQTTClient/request(_:timeout:)``.
+    var source: Producer.Source?
+    var isPaused = false
+
+    func matches(_ topic: String) -> Bool {
+        filters.contains { $0.matches(topic) }
+    }
+}
+
+/// Connects a subscription's consumer back to the client for backpressure and cleanup.
+struct MQTTRouteDelegate: NIOAsyncSequenceProducerDelegate {
+    let client: MQTTClient
+    let routeID: Int
+
+    func produceMore() {
+        client.resumeRoute(routeID)
+    }
+
+    func didTerminate() {
+        client.routeTerminated(routeID)
+    }
+}
