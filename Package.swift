@@ -37,6 +37,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // libFuzzer target for the packet decoder; see scripts/fuzz.sh.
+        .executableTarget(
+            name: "PlexusMQTTFuzzer",
+            dependencies: [
+                "PlexusMQTT",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "PlexusMQTTTests",
             dependencies: ["PlexusMQTT", "PlexusTesting"]
