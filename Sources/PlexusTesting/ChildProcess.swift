@@ -48,7 +48,10 @@ enum ChildProcess {
         }
         #if os(Linux)
         // Do not leak the test process's sockets (for example a NIO listener) into the child.
-        posix_spawn_file_actions_addclosefrom_np(&fileActions, 3)
+        // glibc >= 2.34 has this, but the Swift Glibc module does not export it: look it up.
+        if let closeFrom = addCloseFrom {
+            _ = closeFrom(&fileActions, 3)
+        }
         #endif
 
         var emptyMask = sigset_t()
@@ -77,6 +80,17 @@ enum ChildProcess {
         ChildRegistry.register(pid)
         return pid
     }
+
+    #if os(Linux)
+    private typealias AddCloseFrom = @convention(c) (
+        UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32
+    ) -> Int32
+    private static let addCloseFrom: AddCloseFrom? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
+        else { return nil }
+        return unsafeBitCast(symbol, to: AddCloseFrom.self)
+    }()
+    #endif
 
     /// The exit status if the child has exited (reaping it), `nil` while it is still running.
     ///

@@ -60,7 +60,7 @@ enum TemporaryDirectory {
         guard created != nil else {
             throw PlexusTestingError.fileSystem("mkdtemp in \(root) failed: \(String(cString: strerror(errno)))")
         }
-        return String(cString: template)
+        return String(decoding: template.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     static func write(_ text: String, to path: String, permissions: Int = 0o600) throws {

@@ -55,15 +55,27 @@ public final class TestProcess: Sendable {
     }
 
     /// Starts `executable` (a path, or a name looked up on `PATH`) and returns at once.
-    public static func launch(_ executable: String, _ arguments: [String]) throws -> TestProcess {
-        let path = try Executables.find(executable)
+    ///
+    /// - Parameter lineBuffered: run it under `stdbuf -oL -eL` (when coreutils' `stdbuf` is
+    ///   installed). C programs fully buffer stdout when it is a file, so without this
+    ///   ``waitForOutput(containing:timeout:)`` would only see `mosquitto_sub`'s "received
+    ///   SUBACK" when it exits. It changes nothing for programs that do not use stdio buffers.
+    public static func launch(
+        _ executable: String, _ arguments: [String], lineBuffered: Bool = true
+    ) throws -> TestProcess {
+        var path = try Executables.find(executable)
+        var arguments = arguments
+        let commandLine = ([path] + arguments).joined(separator: " ")
+        if lineBuffered, let stdbuf = try? Executables.find("stdbuf") {
+            arguments = ["-oL", "-eL", path] + arguments
+            path = stdbuf
+        }
         let directory = try TemporaryDirectory.make(prefix: "process")
         do {
             let pid = try ChildProcess.spawn(
                 executable: path, arguments: arguments,
                 standardOutput: directory + "/stdout", standardError: directory + "/stderr")
-            return TestProcess(
-                pid: pid, commandLine: ([path] + arguments).joined(separator: " "), directory: directory)
+            return TestProcess(pid: pid, commandLine: commandLine, directory: directory)
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
             throw error
@@ -74,7 +86,7 @@ public final class TestProcess: Sendable {
     public static func run(
         _ executable: String, _ arguments: [String], timeout: Duration = .seconds(30)
     ) async throws -> Output {
-        try await launch(executable, arguments).wait(timeout: timeout)
+        try await launch(executable, arguments, lineBuffered: false).wait(timeout: timeout)
     }
 
     /// Everything written to stdout so far.

@@ -36,7 +36,9 @@ func subscribeOne(
     let subscriber = try TestProcess.launch(
         "mosquitto_sub",
         arguments + topics.flatMap { ["-t", $0] } + ["-q", "1", "-C", "1", "-W", String(wait), "-d"])
-    let subscribed = await subscriber.waitForOutput(containing: "received SUBACK", timeout: .seconds(15))
+    let subscribed =
+        await subscriber.waitForOutput(containing: "received SUBACK", timeout: .seconds(15))
+        && !subscriber.isFinished
     if subscribed {
         try await publishAction()
     }

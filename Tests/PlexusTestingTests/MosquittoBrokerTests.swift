@@ -15,7 +15,7 @@ struct PlainBrokerTests {
             }
             #expect(subscribed, "\(subscriber)\n\(broker.log)")
             #expect(subscriber.succeeded, "\(subscriber)")
-            #expect(payloads(subscriber) == ["hello plain"])
+            #expect(payloads(subscriber) == ["hello plain"], "\(broker.log)")
         }
     }
 
