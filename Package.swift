@@ -49,6 +49,7 @@ let package = Package(
             name: "PlexusMQTTTests",
             dependencies: ["PlexusMQTT", "PlexusTesting"]
         ),
+        .testTarget(name: "PlexusTestingTests", dependencies: ["PlexusTesting"]),
     ],
     swiftLanguageModes: [.v6]
 )

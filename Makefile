@@ -1,0 +1,53 @@
+# Plexus developer and CI entry points. Every step says what it does.
+#   make deps    system packages (scripts/install-deps.sh) + Python test venv (scripts/python-env.sh)
+#   make build   debug build
+#   make test    deps, build with tests, run all tests (PLEXUS_PYTHON points at the venv python)
+#   make fuzz    scripts/fuzz.sh $(FUZZ_SECONDS)
+#   make bench   release build, `plexus bench mqtt`
+#   make run     deps, release build, scripts/demo.sh
+#   make clean   remove build products (the Python venv cache is kept)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+FUZZ_SECONDS ?= 60
+PLEXUS_CACHE ?= $(HOME)/.cache/plexus
+PLEXUS_PYTHON ?= $(PLEXUS_CACHE)/venv/bin/python
+export PLEXUS_CACHE
+export PLEXUS_PYTHON
+
+.PHONY: deps build test fuzz bench run clean
+
+deps:
+	@echo "==> [deps] system packages: scripts/install-deps.sh"
+	@scripts/install-deps.sh
+	@echo "==> [deps] python test venv: scripts/python-env.sh"
+	@scripts/python-env.sh
+
+build:
+	@echo "==> [build] swift build"
+	swift build
+
+test: deps
+	@echo "==> [test] swift build --build-tests"
+	swift build --build-tests
+	@echo "==> [test] swift test (PLEXUS_PYTHON=$(PLEXUS_PYTHON))"
+	@scripts/swift-test.sh
+
+fuzz:
+	@echo "==> [fuzz] scripts/fuzz.sh $(FUZZ_SECONDS)"
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+bench:
+	@echo "==> [bench] swift run -c release plexus bench mqtt"
+	swift run -c release plexus bench mqtt
+
+run: deps
+	@echo "==> [run] swift build -c release"
+	swift build -c release
+	@echo "==> [run] scripts/demo.sh"
+	scripts/demo.sh
+
+clean:
+	@echo "==> [clean] swift package clean"
+	swift package clean
