@@ -15,6 +15,8 @@ public struct MQTTPacketEncoderHandler: MessageToByteEncoder, Sendable {
         self.version = version
     }
 
+    /// Appends `data`'s wire form to `out`; throws ``MQTTProtocolError`` for a packet
+    /// that must not be sent (see ``MQTTPacket/encode(into:version:)``).
     public func encode(data: MQTTPacket, out: inout ByteBuffer) throws {
         try data.encode(into: &out, version: version)
     }

@@ -26,7 +26,8 @@ public enum MQTTPayloadFormat: UInt8, Sendable, Hashable {
 /// Every property of the specification has a field; `nil` means absent. Which
 /// properties a packet may carry is checked by the codec in both directions
 /// (``MQTTPropertyIdentifier/isAllowed(in:)``): an encoder refuses to write a
-/// property the packet cannot carry, and a decoder treats one as a protocol error.
+/// property the packet cannot carry, and a decoder treats one as a malformed packet
+/// (0x81), as MQTT 5.0 §2.2.2.2 prescribes.
 /// On MQTT 3.1.1 properties are not sent at all.
 public struct MQTTProperties: Sendable, Hashable {
     public var payloadFormat: MQTTPayloadFormat?
