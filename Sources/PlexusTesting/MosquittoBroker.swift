@@ -293,8 +293,12 @@ public final class MosquittoBroker: Sendable {
 ///
 /// The broker is stopped with SIGTERM so a persistence test can inspect the saved file
 /// afterwards, and its directory is removed when the broker object is released.
+///
+/// `isolation` keeps `body` on the caller's actor (for example a `@MainActor` test), so the
+/// closure may capture non-`Sendable` state.
 public func withMosquitto<T>(
     _ configuration: MosquittoConfiguration = .init(),
+    isolation: isolated (any Actor)? = #isolation,
     _ body: (MosquittoBroker) async throws -> T
 ) async throws -> T {
     let broker = try await MosquittoBroker.start(configuration)

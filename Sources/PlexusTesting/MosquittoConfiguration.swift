@@ -24,6 +24,8 @@ public struct MosquittoConfiguration: Sendable, Hashable {
     /// Raw lines appended to the config, after everything the harness writes (so they win for
     /// options that can be repeated), e.g. `"max_packet_size 1024"`, `"max_inflight_messages 1"`,
     /// `"max_keepalive 10"`, `"max_queued_messages 0"` (no limit, for 10,000-message tests).
+    /// They come after the listener lines, so a per-listener option (such as `max_connections`)
+    /// applies to the last listener: the TLS one when TLS is on, else the plain one.
     public var extraLines: [String]
     /// `log_type all` instead of the default types. Logs every packet: useful when debugging a
     /// protocol test, slow and large for bulk tests.

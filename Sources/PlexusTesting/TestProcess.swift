@@ -75,6 +75,9 @@ public final class TestProcess: Sendable {
             let pid = try ChildProcess.spawn(
                 executable: path, arguments: arguments,
                 standardOutput: directory + "/stdout", standardError: directory + "/stderr")
+            // Lets StaleBrokerReaper delete the directory if this test process crashes.
+            try? TemporaryDirectory.write(
+                "\(getpid())\n", to: "\(directory)/\(StaleBrokerReaper.ownerFileName)")
             return TestProcess(pid: pid, commandLine: commandLine, directory: directory)
         } catch {
             try? FileManager.default.removeItem(atPath: directory)

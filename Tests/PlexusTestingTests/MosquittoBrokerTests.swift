@@ -255,6 +255,23 @@ struct PersistenceTests {
         await broker.stop()
     }
 
+    @Test("after kill(), what autosave_interval saved survives a crash")
+    func killKeepsAutosavedMessage() async throws {
+        let broker = try await MosquittoBroker.start(.init(persistence: true, extraLines: ["autosave_interval 1"]))
+        let session = ["-c", "-i", "plexus-crash", "-q", "1", "-t", "crash/queue"]
+        let register = try await TestProcess.run("mosquitto_sub", plain(broker) + session + ["-E"])
+        #expect(register.succeeded, "\(register)")
+        let published = try await publish(plain(broker), topic: "crash/queue", message: "autosaved")
+        #expect(published.succeeded, "\(published)")
+        try await Task.sleep(for: .milliseconds(2500))  // Two autosave periods.
+        broker.kill()
+        try await broker.start()
+        let resumed = try await TestProcess.run(
+            "mosquitto_sub", plain(broker) + session + ["-C", "1", "-W", "10"], timeout: .seconds(20))
+        #expect(resumed.standardOutput == "autosaved\n", "\(resumed)\n\(broker.log)")
+        await broker.stop()
+    }
+
     @Test("without persistence a restart loses the queued message (control)")
     func noPersistenceLosesMessage() async throws {
         let (resumed, broker) = try await queuedMessageSurvives(persistence: false, wait: 2) { broker in
