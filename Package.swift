@@ -33,6 +33,8 @@ let package = Package(
             name: "PlexusCLI",
             dependencies: [
                 "PlexusMQTT",
+                "PlexusTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -50,6 +52,7 @@ let package = Package(
             dependencies: ["PlexusMQTT", "PlexusTesting"]
         ),
         .testTarget(name: "PlexusTestingTests", dependencies: ["PlexusTesting"]),
+        .testTarget(name: "PlexusCLITests", dependencies: ["PlexusTesting"]),
     ],
     swiftLanguageModes: [.v6]
 )

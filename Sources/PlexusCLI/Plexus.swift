@@ -1,0 +1,20 @@
+import ArgumentParser
+
+/// The `plexus` command-line tool. Each verb lives in its own file; shared option
+/// groups live in `Shared/`.
+@main
+struct Plexus: AsyncParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "plexus",
+        abstract: "Plexus: a multi-agent knowledge bus over MQTT.",
+        discussion: """
+            Talk to any MQTT 5 or 3.1.1 broker with `plexus pub` and `plexus sub` \
+            (flags follow mosquitto_pub and mosquitto_sub), and measure the MQTT client \
+            with `plexus bench mqtt`.
+            """,
+        version: Plexus.version,
+        subcommands: [PubCommand.self, SubCommand.self, BenchCommand.self]
+    )
+}

@@ -1,0 +1,244 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PlexusMQTT
+
+/// `-V 5|311|mqttv5|mqttv311`.
+struct ProtocolVersionArgument: ExpressibleByArgument, Sendable {
+    var version: MQTTProtocolVersion
+
+    init(_ version: MQTTProtocolVersion) { self.version = version }
+
+    init?(argument: String) {
+        switch argument.lowercased() {
+        case "5", "v5", "mqttv5", "5.0": version = .v5
+        case "311", "v311", "mqttv311", "3.1.1", "4": version = .v311
+        default: return nil
+        }
+    }
+
+    static var allValueStrings: [String] { ["5", "311", "mqttv5", "mqttv311"] }
+    var defaultValueDescription: String { version == .v5 ? "5" : "311" }
+}
+
+/// `-q 0|1|2`.
+extension MQTTQoS: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let value = UInt8(argument), let qos = MQTTQoS(rawValue: value) else { return nil }
+        self = qos
+    }
+
+    public static var allValueStrings: [String] { ["0", "1", "2"] }
+    public var defaultValueDescription: String { String(rawValue) }
+}
+
+/// Where the broker is and how to log in: the options every verb that talks MQTT shares.
+struct ConnectionOptions: ParsableArguments {
+    @Option(name: [.customShort("h"), .customLong("host")], help: "Broker host (default: localhost).")
+    var host: String?
+
+    @Option(name: [.customShort("p"), .customLong("port")], help: "Broker port (default: 1883, or 8883 with TLS).")
+    var port: Int?
+
+    @Option(
+        name: [.customShort("L"), .customLong("url")],
+        help: ArgumentHelp(
+            "Broker URL mqtt://[USER[:PASS]@]HOST[:PORT][/TOPIC] or mqtts://…; repeat for failover.",
+            valueName: "url"))
+    var urls: [String] = []
+
+    @Option(name: [.customShort("i"), .customLong("id")], help: "Client id (default: plexus-<verb>-<pid>).")
+    var clientID: String?
+
+    @Option(name: [.customShort("u"), .customLong("username")], help: "User name.")
+    var username: String?
+
+    @Option(name: [.customShort("P"), .customLong("pw")], help: "Password.")
+    var password: String?
+
+    @Option(name: [.customShort("V"), .customLong("protocol-version")], help: "MQTT version: 5 or 311 (also mqttv5, mqttv311).")
+    var protocolVersion = ProtocolVersionArgument(.v5)
+
+    @Option(name: [.customShort("k"), .customLong("keepalive")], help: "Keep alive in seconds.")
+    var keepAlive: UInt16 = 60
+
+    @Flag(
+        name: [.customShort("c"), .customLong("disable-clean-session")],
+        help: "Persistent session: clean start off; on MQTT 5 the session never expires unless -x says otherwise.")
+    var persistentSession = false
+
+    @Option(
+        name: [.customShort("x"), .customLong("session-expiry-interval")],
+        help: ArgumentHelp(
+            "MQTT 5 session expiry in seconds after disconnecting; 'inf' (or 4294967295) never expires. Default: inf with -c, else 0.",
+            valueName: "seconds"))
+    var sessionExpiry: String?
+
+    @Option(name: .customLong("connect-timeout"), help: "Seconds to wait for TCP, TLS and CONNACK together.")
+    var connectTimeout: Double = 5
+
+    @Option(name: .customLong("will-topic"), help: "Topic of the will message the broker publishes if we vanish.")
+    var willTopic: String?
+
+    @Option(name: .customLong("will-payload"), help: "Payload of the will message (default: empty).")
+    var willPayload: String?
+
+    @Option(name: .customLong("will-qos"), help: "QoS of the will message.")
+    var willQoS: MQTTQoS = .atMostOnce
+
+    @Flag(name: .customLong("will-retain"), help: "Retain the will message.")
+    var willRetain = false
+
+    @Flag(name: [.customShort("d"), .customLong("debug")], help: "Print connection details and acknowledgements to stderr.")
+    var debug = false
+
+    @Flag(name: .customLong("quiet"), help: "Do not print runtime notes (errors are still printed).")
+    var quiet = false
+
+    /// The topic given as the path of the first `-L` URL, mosquitto style.
+    var urlTopic: String? {
+        guard let url = urls.first, let scheme = url.range(of: "://") else { return nil }
+        let rest = url[scheme.upperBound...]
+        guard let slash = rest.firstIndex(of: "/") else { return nil }
+        let topic = String(rest[rest.index(after: slash)...])
+        return topic.isEmpty ? nil : topic
+    }
+
+    /// Builds the client configuration.
+    func makeConfiguration(
+        verb: String,
+        tls: TLSOptions,
+        properties: PropertySet,
+        reconnect: MQTTReconnectPolicy
+    ) throws -> MQTTClientConfiguration {
+        let version = protocolVersion.version
+        if version == .v311 && !properties.isEmpty {
+            throw CLIError("-D properties need MQTT 5; drop -V 311 or the -D options")
+        }
+        if version == .v311 && (sessionExpiry != nil) {
+            throw CLIError("-x (session expiry) needs MQTT 5; on 3.1.1 use -c alone")
+        }
+        var servers: [MQTTServerAddress] = []
+        if !urls.isEmpty {
+            if host != nil || port != nil {
+                throw CLIError("give the broker either with -L URL or with -h/-p, not both")
+            }
+            for url in urls {
+                let server = try MQTTServerAddress(url: url)
+                if server.transport == .tcp && tls.isRequested {
+                    throw CLIError("TLS options (--cafile, --cert, --insecure…) were given but \(url) is not mqtts://")
+                }
+                servers.append(server)
+            }
+        } else {
+            let transport: MQTTServerAddress.Transport = tls.isRequested ? .tls : .tcp
+            if let port, !(1...65535).contains(port) {
+                throw CLIError("port \(port) is out of range: a port is a number from 1 to 65535")
+            }
+            servers = [MQTTServerAddress(host: host ?? "localhost", port: port, transport: transport)]
+        }
+        var expiry: UInt32 = persistentSession ? UInt32.max : 0
+        if let sessionExpiry {
+            expiry = try Self.parseExpiry(sessionExpiry)
+        }
+        if let fromProperty = properties.connect.sessionExpiryInterval {
+            expiry = fromProperty
+        }
+        guard connectTimeout > 0, connectTimeout.isFinite else {
+            throw CLIError("--connect-timeout must be a positive number of seconds")
+        }
+        var logger = Logger(label: "plexus.cli")
+        logger.logLevel = .critical
+        var configuration = MQTTClientConfiguration(
+            servers: servers,
+            clientID: clientID ?? "plexus-\(verb)-\(ProcessInfo.processInfo.processIdentifier)",
+            protocolVersion: version,
+            cleanStart: !persistentSession,
+            sessionExpiryInterval: version == .v5 ? expiry : 0,
+            keepAlive: keepAlive,
+            username: username,
+            password: password,
+            connectUserProperties: properties.connect.userProperties,
+            tls: tls.isRequested ? tls.configuration : nil,
+            connectTimeout: .milliseconds(Int64(connectTimeout * 1000)),
+            reconnect: reconnect,
+            logger: logger
+        )
+        if let receiveMaximum = properties.connect.receiveMaximum { configuration.receiveMaximum = receiveMaximum }
+        if let maximumPacketSize = properties.connect.maximumPacketSize { configuration.maximumPacketSize = maximumPacketSize }
+        if let topicAliasMaximum = properties.connect.topicAliasMaximum { configuration.topicAliasMaximum = topicAliasMaximum }
+        if let requestResponse = properties.connect.requestResponseInformation {
+            configuration.requestResponseInformation = requestResponse
+        }
+        if let willTopic {
+            configuration.will = MQTTMessage(
+                topic: willTopic, payload: willPayload ?? "", qos: willQoS, retain: willRetain,
+                properties: properties.will)
+        } else if willPayload != nil || willRetain {
+            throw CLIError("--will-payload and --will-retain need --will-topic")
+        }
+        return configuration
+    }
+
+    static func parseExpiry(_ text: String) throws -> UInt32 {
+        switch text.lowercased() {
+        case "inf", "infinity", "∞", "forever", "never", "-1": return UInt32.max
+        default:
+            guard let value = UInt32(text) else {
+                throw CLIError("session expiry '\(text)' is not a number of seconds (0…4294967295) or 'inf'")
+            }
+            return value
+        }
+    }
+
+    /// Connects, printing details with `-d`.
+    func connect(_ client: MQTTClient) async throws {
+        let result = try await client.connect()
+        if debug {
+            printNote(
+                "connected to \(result.server) as '\(result.clientID)' (MQTT \(protocolVersion.version), session present: \(result.sessionPresent), broker receive maximum \(result.limits.receiveMaximum))"
+            )
+        }
+    }
+}
+
+/// TLS options, mosquitto style: giving any of them turns TLS on.
+struct TLSOptions: ParsableArguments {
+    @Option(name: .customLong("cafile"), help: "PEM file of CA certificates to trust (turns on TLS).")
+    var caFile: String?
+
+    @Option(name: .customLong("cert"), help: "PEM client certificate (with --key).")
+    var certificateFile: String?
+
+    @Option(name: .customLong("key"), help: "PEM private key of the client certificate.")
+    var keyFile: String?
+
+    @Flag(name: .customLong("insecure"), help: "Do not check that the certificate names the host (chain is still verified).")
+    var insecure = false
+
+    @Flag(name: .customLong("tls-use-os-certs"), help: "TLS with the system's trust store.")
+    var useOSCertificates = false
+
+    @Option(name: .customLong("tls-server-name"), help: "Name to send in SNI and to verify, when it differs from -h.")
+    var serverName: String?
+
+    var isRequested: Bool {
+        caFile != nil || certificateFile != nil || keyFile != nil || insecure || useOSCertificates || serverName != nil
+    }
+
+    var configuration: MQTTTLSConfiguration {
+        MQTTTLSConfiguration(
+            caFile: caFile, certificateFile: certificateFile, privateKeyFile: keyFile,
+            verifyHostname: !insecure, insecureSkipVerification: false, serverName: serverName)
+    }
+
+    func validate() throws {
+        if (certificateFile == nil) != (keyFile == nil) {
+            throw ValidationError("--cert and --key go together")
+        }
+        for file in [caFile, certificateFile, keyFile].compactMap({ $0 })
+        where !FileManager.default.isReadableFile(atPath: file) {
+            throw ValidationError("cannot read '\(file)'")
+        }
+    }
+}
