@@ -91,7 +91,7 @@ public final class MQTTMemorySessionStore: MQTTSessionStore {
 
     public func apply(_ change: MQTTSessionChange, clientID: String) {
         sessions.withLockedValue { sessions in
-            var session = sessions[clientID] ?? Session()
+            var session = sessions.removeValue(forKey: clientID) ?? Session()  // unique: mutated in place, not copied
             switch change {
             case .outboundStored(let publish):
                 session.sequence += 1
