@@ -49,7 +49,13 @@ let package = Package(
         ),
         .testTarget(
             name: "PlexusMQTTTests",
-            dependencies: ["PlexusMQTT", "PlexusTesting"]
+            dependencies: [
+                "PlexusMQTT",
+                "PlexusTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
         ),
         .testTarget(name: "PlexusTestingTests", dependencies: ["PlexusTesting"]),
         .testTarget(name: "PlexusCLITests", dependencies: ["PlexusTesting"]),
