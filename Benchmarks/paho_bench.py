@@ -72,7 +72,13 @@ def run_pub(args):
     def on_connect(client, userdata, flags, reason_code, properties):
         connected.set()
 
+    # paho rescans its whole queue on each acknowledgement, so queueing all N messages up
+    # front is quadratic; keep at most `inflight` unacknowledged, the same window ours uses.
+    window = threading.Semaphore(args.inflight)
+
     def on_publish(client, userdata, mid, reason_code, properties):
+        if args.qos > 0:
+            window.release()
         acked["count"] += 1
         if acked["count"] >= args.count:
             all_acked.set()
@@ -87,6 +93,8 @@ def run_pub(args):
     start = time.perf_counter()
     info = None
     for _ in range(args.count):
+        if args.qos > 0:
+            window.acquire()
         info = client.publish(args.topic, payload, qos=args.qos)
     if args.qos == 0:
         info.wait_for_publish()

@@ -23,7 +23,7 @@ struct BenchMQTTCommand: AsyncParsableCommand {
                 process) for all tools; time from the publisher's start until that subscriber \
                 has all N.
               qos1     M QoS 1 messages: time until every PUBACK arrived (mosquitto_pub -l -q 1 \
-                exits then; paho counts on_publish; ours keeps a window of in-flight \
+                exits then; paho counts on_publish with at most the same window unacknowledged; ours keeps a window of in-flight \
                 publishes equal to the broker's receive maximum, capped by --window).
 
             Prints msgs/s per tool and ours/peer ratios. Build in release for real figures:

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOCore
 import PlexusMQTT
 import PlexusTesting
@@ -219,6 +220,11 @@ struct MQTTBench {
 
         if let mosquittoPub {
             progress("\(run): mosquitto_pub -l -q 1")
+            // mosquitto_pub -l exits at the end of its input without waiting for queued
+            // messages, so what reached the broker is counted by a subscriber.
+            let counter = try await connectedClient("bench-qos1-counter")
+            let subscription = try await counter.subscribe(to: "bench/qos1/mosquitto", qos: .atLeastOnce)
+            let counting = Task { await timedCount(subscription, upTo: count, within: timeout) }
             let start = ContinuousClock.now
             let process = try Subprocess.launch(
                 mosquittoPub,
@@ -227,7 +233,15 @@ struct MQTTBench {
                 stdin: qos1LinesFile, stderr: directory + "/mosquitto-pub-qos1.err")
             let status = await process.wait(timeout: timeout)
             let elapsed = ContinuousClock.now - start
-            if status == 0 {
+            try? await Task.sleep(for: .seconds(3))
+            try? await subscription.unsubscribe()
+            let (delivered, _) = await counting.value
+            await counter.disconnect()
+            if status == 0 && delivered < count {
+                results.append(BenchResult(
+                    run: run, tool: "mosquitto_pub", messages: count,
+                    note: "exited after \(seconds(elapsed).formatted3) s with only \(delivered) delivered"))
+            } else if status == 0 {
                 results.append(BenchResult(
                     run: run, tool: "mosquitto_pub", messages: count, seconds: seconds(elapsed),
                     note: "wall time of the process, start-up and connect included"))
@@ -268,9 +282,11 @@ struct MQTTBench {
     // MARK: Helpers
 
     private func configuration(_ clientID: String) -> MQTTClientConfiguration {
-        MQTTClientConfiguration(
+        var logger = Logger(label: "plexus.bench")
+        logger.logLevel = .error
+        return MQTTClientConfiguration(
             servers: [MQTTServerAddress(host: broker.host, port: broker.port)],
-            clientID: clientID, reconnect: .never)
+            clientID: clientID, reconnect: .never, logger: logger)
     }
 
     private func connectedClient(_ clientID: String) async throws -> MQTTClient {
