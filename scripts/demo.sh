@@ -4,7 +4,7 @@
 # (The agent deployment of docs/DESIGN.md replaces this as the runtime lands.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-plexus=".build/release/plexus"
+plexus="${PLEXUS_BIN:-.build/release/plexus}"
 [ -x "$plexus" ] || { echo "demo: $plexus is missing: run 'make run' (it builds it)" >&2; exit 1; }
 
 state="$(mktemp -d "${TMPDIR:-/tmp}/plexus-demo.XXXXXX")"
