@@ -106,10 +106,12 @@ struct PubCommand: AsyncParsableCommand {
     }
 
     private func publishAll(_ client: MQTTClient, topic: String, properties: MQTTProperties) async throws {
+        // Read the options once: property wrappers are slow on a million-line loop.
+        let (qos, retain, debug) = (self.qos, self.retain, connection.debug)
         func send(_ payload: ByteBuffer) async throws {
             let result = try await client.publish(
                 MQTTMessage(topic: topic, payload: payload, qos: qos, retain: retain, properties: properties))
-            if connection.debug && qos != .atMostOnce {
+            if debug && qos != .atMostOnce {
                 printNote("acknowledged with \(result.reasonCode)" + (result.reasonString.map { ": \($0)" } ?? ""))
             }
         }

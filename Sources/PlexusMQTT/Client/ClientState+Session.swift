@@ -23,13 +23,16 @@ extension ClientState {
 
     // MARK: Outbound
 
-    /// Encodes a PUBLISH, choosing a topic alias when allowed; nothing is changed if it fails.
-    mutating func encodePublish(
+    /// Encodes a PUBLISH straight into the connection's output, choosing a topic
+    /// alias when allowed. If it fails (too large for the broker, unencodable),
+    /// nothing is sent and no alias is taken.
+    mutating func sendPublish(
         _ message: MQTTMessage,
         packetID: UInt16?,
         dup: Bool,
+        on connection: MQTTConnection,
         configuration: MQTTClientConfiguration
-    ) throws(MQTTClientError) -> ByteBuffer {
+    ) throws(MQTTClientError) {
         let version = configuration.protocolVersion
         var publish = MQTTPacket.Publish(
             topic: message.topic,
@@ -37,11 +40,13 @@ extension ClientState {
             qos: message.qos,
             retain: message.retain,
             dup: dup,
-            packetID: packetID,
-            properties: version == .v5 ? message.properties : MQTTProperties()
+            packetID: packetID
         )
-        publish.properties.subscriptionIdentifiers = []
-        publish.properties.topicAlias = nil
+        if version == .v5 {
+            publish.properties = message.properties
+            publish.properties.subscriptionIdentifiers = []
+            publish.properties.topicAlias = nil
+        }
         var newAlias = false
         if version == .v5, configuration.usesOutboundTopicAliases, limits.topicAliasMaximum > 0 {
             if let alias = outboundAliases[message.topic] {
@@ -54,18 +59,25 @@ extension ClientState {
                 newAlias = true
             }
         }
-        var buffer = ByteBufferAllocator().buffer(capacity: message.payload.readableBytes + message.topic.utf8.count + 16)
-        do {
-            try MQTTPacket.publish(publish).encode(into: &buffer, version: version)
-        } catch {
-            if newAlias { outboundAliases[message.topic] = nil }
-            throw .invalidConfiguration("cannot encode the message to '\(message.topic)': \(error.message)")
+        let limit = limits.maximumPacketSize
+        let packet = MQTTPacket.publish(publish)
+        let failure = connection.send { buffer -> MQTTClientError? in
+            let start = buffer.writerIndex
+            do throws(MQTTProtocolError) {
+                try packet.encode(into: &buffer, version: version)
+            } catch {
+                return .invalidConfiguration("cannot encode the message to '\(message.topic)': \(error.message)")
+            }
+            let size = buffer.writerIndex - start
+            if let limit, size > Int(limit) {
+                return .packetTooLarge(size: size, limit: limit)
+            }
+            return nil
         }
-        if let limit = limits.maximumPacketSize, buffer.readableBytes > Int(limit) {
+        if let failure {
             if newAlias { outboundAliases[message.topic] = nil }
-            throw .packetTooLarge(size: buffer.readableBytes, limit: limit)
+            throw failure
         }
-        return buffer
     }
 
     mutating func sendAtMostOnce(_ message: MQTTMessage, client: MQTTClient) throws(MQTTClientError) {
@@ -78,8 +90,7 @@ extension ClientState {
             return
         }
         if message.retain && !limits.retainAvailable { throw .retainNotSupported }
-        let buffer = try encodePublish(message, packetID: nil, dup: false, configuration: client.configuration)
-        connection.send(buffer)
+        try sendPublish(message, packetID: nil, dup: false, on: connection, configuration: client.configuration)
     }
 
     mutating func enqueueReliable(
@@ -101,29 +112,27 @@ extension ClientState {
         }
         guard let packetID = allocatePacketID() else { return .failure(.packetIdentifiersExhausted) }
         let stored = MQTTStoredPublish(packetID: packetID, message: message, stage: .awaitingAcknowledgement)
-        var encoded: ByteBuffer?
-        if sendNow {
-            do {
-                encoded = try encodePublish(message, packetID: packetID, dup: false, configuration: configuration)
-            } catch {
-                return .failure(error)
-            }
-        }
+        // Recorded before it can reach the wire, so a durable store never misses a sent message.
         do {
             try configuration.sessionStore.apply(.outboundStored(stored), clientID: configuration.clientID)
         } catch {
             return .failure(.invalidConfiguration("the session store could not record the message: \(error)"))
         }
+        if sendNow, let connection {
+            do {
+                try sendPublish(message, packetID: packetID, dup: false, on: connection, configuration: configuration)
+            } catch {
+                record(.outboundCompleted(packetID: packetID), client: client)
+                return .failure(error)
+            }
+            quotaInUse += 1
+        } else {
+            unsent.append(packetID)
+        }
         flightOrder += 1
         flights[packetID] = Flight(
             stored: stored, order: flightOrder, wasSent: sendNow, countsAgainstQuota: sendNow, continuation: continuation
         )
-        if let encoded, let connection {
-            quotaInUse += 1
-            connection.send(encoded)
-        } else {
-            unsent.append(packetID)
-        }
         return .success(())
     }
 
@@ -132,12 +141,11 @@ extension ClientState {
         while quotaInUse < Int(limits.receiveMaximum), let packetID = unsent.popFirst() {
             guard var flight = flights[packetID] else { continue }
             let message = flight.stored.message
-            let buffer: ByteBuffer
-            do {
+            do throws(MQTTClientError) {
                 if message.qos > limits.maximumQoS {
                     throw MQTTClientError.qosNotSupported(requested: message.qos, maximum: limits.maximumQoS)
                 }
-                buffer = try encodePublish(message, packetID: packetID, dup: flight.wasSent, configuration: client.configuration)
+                try sendPublish(message, packetID: packetID, dup: flight.wasSent, on: connection, configuration: client.configuration)
             } catch {
                 flights[packetID] = nil
                 record(.outboundCompleted(packetID: packetID), client: client)
@@ -148,7 +156,6 @@ extension ClientState {
             flight.countsAgainstQuota = true
             flights[packetID] = flight
             quotaInUse += 1
-            connection.send(buffer)
         }
     }
 
@@ -389,13 +396,14 @@ extension ClientState {
     }
 
     private func send(_ packet: MQTTPacket, on connection: MQTTConnection, version: MQTTProtocolVersion) {
-        var buffer = ByteBufferAllocator().buffer(capacity: 8)
-        do {
-            try packet.encode(into: &buffer, version: version)
-            connection.send(buffer)
-        } catch {
-            // Acknowledgements hold only numbers; encoding them cannot fail.
-            assertionFailure("cannot encode \(packet.kind): \(error)")
+        _ = connection.send { buffer in
+            do throws(MQTTProtocolError) {
+                try packet.encode(into: &buffer, version: version)
+            } catch {
+                // Acknowledgements hold only numbers; encoding them cannot fail.
+                assertionFailure("cannot encode \(packet.kind): \(error)")
+            }
+            return nil
         }
     }
 
@@ -546,8 +554,8 @@ extension ClientState {
         }
         sendUnsent(on: connection, client: client)
         while let message = offlineQoS0.popFirst() {
-            do {
-                connection.send(try encodePublish(message, packetID: nil, dup: false, configuration: configuration))
+            do throws(MQTTClientError) {
+                try sendPublish(message, packetID: nil, dup: false, on: connection, configuration: configuration)
             } catch {
                 client.logger.error("a queued QoS 0 message could not be sent", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
             }
