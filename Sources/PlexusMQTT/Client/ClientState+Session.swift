@@ -7,6 +7,7 @@ import NIOCore
 extension ClientState {
     /// Messages of a resumed session held for subscriptions not yet renewed.
     static let heldMessageLimit = 10_000
+    static let recentlyReleasedLimit = 4_096
 
     mutating func restore(_ snapshot: MQTTSessionSnapshot) {
         for stored in snapshot.outbound {
@@ -309,7 +310,10 @@ extension ClientState {
 
         case .pubrel(let ack):
             let known = inboundQoS2.remove(ack.packetID) != nil
-            if known { record(.inboundReleased(packetID: ack.packetID), client: client) }
+            if known {
+                record(.inboundReleased(packetID: ack.packetID), client: client)
+                rememberReleased(ack.packetID)
+            }
             let code: MQTTReasonCode = known || version == .v311 ? .success : .packetIdentifierNotFound
             send(.pubcomp(.init(packetID: ack.packetID, reasonCode: code)), on: connection, version: version)
 
@@ -374,18 +378,36 @@ extension ClientState {
         let version = client.configuration.protocolVersion
         switch publish.qos {
         case .atMostOnce:
+            statistics.messagesReceived += 1
             deliver(message, connection: connection)
         case .atLeastOnce:
             guard let packetID = publish.packetID else {
                 return .protocolError(.protocolViolation("QoS 1 PUBLISH without a packet identifier"))
             }
+            statistics.messagesReceived += 1
             deliver(message, connection: connection)
             send(.puback(.init(packetID: packetID)), on: connection, version: version)
         case .exactlyOnce:
             guard let packetID = publish.packetID else {
                 return .protocolError(.protocolViolation("QoS 2 PUBLISH without a packet identifier"))
             }
-            if !inboundQoS2.contains(packetID) {
+            if inboundQoS2.contains(packetID) {
+                statistics.duplicatesDropped += 1
+            } else {
+                if publish.dup {
+                    // A re-sent PUBLISH for an id we do not hold. The protocol makes it
+                    // a new message, so it is delivered; it is counted apart when the id
+                    // completed moments ago (the broker replays a finished handshake, as
+                    // Mosquitto 2.0 does after a restart) or is unknown to us.
+                    if recentlyReleased.contains(packetID) {
+                        statistics.replayedAfterCompletion += 1
+                    } else {
+                        statistics.redeliveredUnknownQoS2 += 1
+                    }
+                    client.logger.debug("QoS 2 PUBLISH re-sent with an id not awaiting PUBREL", metadata: ["packetID": "\(packetID)"])
+                } else {
+                    forgetReleased(packetID)
+                }
                 deliver(message, connection: connection)
                 inboundQoS2.insert(packetID)
                 record(.inboundReceived(packetID: packetID), client: client)
@@ -393,6 +415,24 @@ extension ClientState {
             send(.pubrec(.init(packetID: packetID)), on: connection, version: version)
         }
         return nil
+    }
+
+    /// Remembers the last completed inbound QoS 2 ids, only to tell a broker's
+    /// replay of a finished handshake from other re-deliveries in the statistics.
+    private mutating func rememberReleased(_ packetID: UInt16) {
+        if recentlyReleased.insert(packetID).inserted {
+            recentlyReleasedOrder.append(packetID)
+            if recentlyReleasedOrder.count > Self.recentlyReleasedLimit, let oldest = recentlyReleasedOrder.popFirst() {
+                recentlyReleased.remove(oldest)
+            }
+        }
+    }
+
+    private mutating func forgetReleased(_ packetID: UInt16) {
+        guard recentlyReleased.remove(packetID) != nil else { return }
+        if let index = recentlyReleasedOrder.firstIndex(of: packetID) {
+            recentlyReleasedOrder.remove(at: index)
+        }
     }
 
     private func send(_ packet: MQTTPacket, on connection: MQTTConnection, version: MQTTProtocolVersion) {
@@ -411,25 +451,46 @@ extension ClientState {
     mutating func deliver(_ message: MQTTMessage, connection: MQTTConnection) {
         var delivered = false
         for identifier in message.properties.subscriptionIdentifiers where routes[Int(identifier)] != nil {
-            delivered = yield(message, to: Int(identifier), connection: connection) || delivered
+            delivered = enqueue(message, to: Int(identifier), connection: connection) || delivered
         }
         if !delivered {
             let matching = routes.compactMap { $0.value.matches(message.topic) ? $0.key : nil }
             for routeID in matching {
-                delivered = yield(message, to: routeID, connection: connection) || delivered
+                delivered = enqueue(message, to: routeID, connection: connection) || delivered
             }
         }
         if !delivered {
             if holdsUnroutedMessages && heldMessages.count < Self.heldMessageLimit {
                 heldMessages.append(message)
             } else {
-                droppedUnrouted += 1
+                statistics.droppedUnrouted += 1
             }
         }
     }
 
+    /// Adds a message to its route's batch, which ``flushBatches(connection:)``
+    /// hands over when the socket read is done: one consumer wake-up per read
+    /// instead of one per message.
+    private mutating func enqueue(_ message: MQTTMessage, to routeID: Int, connection: MQTTConnection) -> Bool {
+        guard let route = routes[routeID] else { return false }
+        guard route.source != nil else { return yield(message, to: routeID, connection: connection) }
+        if route.batch.isEmpty { batchedRoutes.append(routeID) }
+        routes[routeID]?.batch.append(message)
+        return true
+    }
+
+    mutating func flushBatches(connection: MQTTConnection) {
+        guard !batchedRoutes.isEmpty else { return }
+        for routeID in batchedRoutes {
+            guard let route = routes[routeID], let source = route.source, !route.batch.isEmpty else { continue }
+            routes[routeID]?.batch = []
+            applyYieldResult(source.yield(contentsOf: route.batch), routeID: routeID, connection: connection)
+        }
+        batchedRoutes.removeAll(keepingCapacity: true)
+    }
+
     private mutating func yield(_ message: MQTTMessage, to routeID: Int, connection: MQTTConnection) -> Bool {
-        guard var route = routes[routeID] else { return false }
+        guard let route = routes[routeID] else { return false }
         guard let source = route.source else {
             if let key = message.properties.correlationData, let pending = pendingRequests[key] {
                 switch pending {
@@ -444,21 +505,27 @@ extension ClientState {
             }
             return true
         }
-        switch source.yield(message) {
+        return applyYieldResult(source.yield(message), routeID: routeID, connection: connection)
+    }
+
+    @discardableResult
+    private mutating func applyYieldResult(
+        _ result: MQTTRoute.Producer.Source.YieldResult, routeID: Int, connection: MQTTConnection
+    ) -> Bool {
+        switch result {
         case .produceMore:
-            break
+            return true
         case .stopProducing:
-            if !route.isPaused {
-                route.isPaused = true
-                routes[routeID] = route
+            if let route = routes[routeID], !route.isPaused {
+                routes[routeID]?.isPaused = true
                 pausedRoutes += 1
                 if pausedRoutes == 1 { connection.setReading(false) }
             }
+            return true
         case .dropped:
             _ = removeRoute(routeID)
             return false
         }
-        return true
     }
 
     private mutating func claimHeldMessages(for routeID: Int, connection: MQTTConnection) {
@@ -578,6 +645,7 @@ extension ClientState {
     /// The connection ended; returns whether it was the current one.
     mutating func connectionLost(_ connection: MQTTConnection, reason: MQTTDisconnectReason) -> (Bool, Cleanup) {
         guard case .connected(let current) = lifecycle, current === connection else { return (false, Cleanup()) }
+        flushBatches(connection: connection)
         lifecycle = .reconnecting
         var cleanup = Cleanup()
         let error = MQTTClientError.connectionLost(reason: reason.description)
@@ -607,7 +675,7 @@ extension ClientState {
         for flight in flights.values { flight.continuation?.resume(throwing: error) }
         flights.removeAll()
         unsent.removeAll()
-        if !offlineQoS0.isEmpty { droppedUnsent += offlineQoS0.count }
+        statistics.droppedUnsent += offlineQoS0.count
         offlineQoS0.removeAll()
         for pending in pendingSubscribes.values { pending.continuation?.resume(throwing: error) }
         pendingSubscribes.removeAll()

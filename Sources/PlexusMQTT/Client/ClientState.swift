@@ -51,6 +51,8 @@ struct ClientState {
 
     // Inbound QoS 2.
     var inboundQoS2: Set<UInt16> = []
+    var recentlyReleased: Set<UInt16> = []
+    var recentlyReleasedOrder = CircularBuffer<UInt16>()
 
     // Subscribe and unsubscribe in flight.
     var pendingSubscribes: [UInt16: PendingSubscribe] = [:]
@@ -60,10 +62,12 @@ struct ClientState {
     var routes: [Int: MQTTRoute] = [:]
     var nextRouteID = 1
     var pausedRoutes = 0
+    /// Routes with messages batched during the current socket read.
+    var batchedRoutes: [Int] = []
     /// Messages of a resumed session that arrived before their subscription was made again.
     var heldMessages = CircularBuffer<MQTTMessage>()
     var holdsUnroutedMessages = false
-    var droppedUnrouted = 0
+    var statistics = MQTTClientStatistics()
 
     // Topic aliases, per connection.
     var inboundAliases: [UInt16: String] = [:]
@@ -91,8 +95,6 @@ struct ClientState {
     /// A loss that happened while no supervisor was waiting.
     var pendingLoss: MQTTDisconnectReason?
     var responseInformation: String?
-    /// QoS 0 messages still queued when the client closed.
-    var droppedUnsent = 0
 
     init(clientID: String) {
         self.clientID = clientID
@@ -142,6 +144,8 @@ struct MQTTRoute {
     /// `nil` for the internal route that answers ``MQTTClient/request(_:timeout:)``.
     var source: Producer.Source?
     var isPaused = false
+    /// Messages of the current socket read, handed over together.
+    var batch: [MQTTMessage] = []
 
     func matches(_ topic: String) -> Bool {
         filters.contains { $0.matches(topic) }

@@ -79,6 +79,11 @@ final class MQTTChannelHandler: ChannelInboundHandler {
         }
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        client.flushDeliveries(on: connection)
+        context.fireChannelReadComplete()
+    }
+
     private func handleConnAck(_ connack: MQTTPacket.ConnAck, context: ChannelHandlerContext) {
         connectCompleted = true
         connectTimeoutTask?.cancel()
@@ -96,7 +101,9 @@ final class MQTTChannelHandler: ChannelInboundHandler {
         let result = client.connectionAccepted(connack, on: connection)
         let keepAlive = result.limits.keepAlive
         if keepAlive > 0 {
-            let interval = TimeAmount.seconds(Int64(keepAlive))
+            // Ping at three quarters of the keep alive: a busy machine that runs
+            // the timer late still pings before the broker's deadline.
+            let interval = TimeAmount.milliseconds(Int64(keepAlive) * 750)
             let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
             keepAliveTask = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
                 bound.value.handler.sendPing(context: bound.value.context)

@@ -155,6 +155,11 @@ extension MQTTClient {
         return outcome
     }
 
+    /// Hands the messages of one socket read to their subscriptions.
+    func flushDeliveries(on connection: MQTTConnection) {
+        state.withLockedValue { $0.flushBatches(connection: connection) }
+    }
+
     func connectionClosed(_ connection: MQTTConnection, reason: MQTTDisconnectReason) {
         let (wasCurrent, cleanup) = state.withLockedValue { $0.connectionLost(connection, reason: reason) }
         cleanup.run()

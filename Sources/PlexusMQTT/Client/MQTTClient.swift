@@ -159,6 +159,11 @@ public final class MQTTClient: Sendable {
         state.withLockedValue { $0.clientID }
     }
 
+    /// What the client did with messages so far.
+    public var statistics: MQTTClientStatistics {
+        state.withLockedValue { $0.statistics }
+    }
+
     /// True while a connection is up.
     public var isConnected: Bool {
         state.withLockedValue { $0.connection != nil }

@@ -75,3 +75,25 @@ public enum MQTTDisconnectReason: Sendable, Hashable, CustomStringConvertible {
         }
     }
 }
+
+/// Counters of what the client did with inbound and queued messages, so that
+/// nothing is dropped or duplicated silently.
+public struct MQTTClientStatistics: Sendable, Hashable {
+    /// Messages delivered to the subscriptions (after de-duplication).
+    public var messagesReceived = 0
+    /// QoS 2 re-deliveries recognised by their packet id and not delivered again.
+    public var duplicatesDropped = 0
+    /// QoS 2 messages re-sent (DUP) with the id of a handshake that had just
+    /// completed: the broker replayed a finished message (Mosquitto 2.0 does after
+    /// a restart). The protocol makes them new messages, so they are delivered.
+    public var replayedAfterCompletion = 0
+    /// QoS 2 messages re-sent (DUP) with an id we never saw: their first copy was
+    /// lost with a connection. Delivered, as they are new to us.
+    public var redeliveredUnknownQoS2 = 0
+    /// Messages that matched no subscription (and were not held for a resumed session).
+    public var droppedUnrouted = 0
+    /// QoS 0 messages still queued offline when the client was closed.
+    public var droppedUnsent = 0
+
+    public init() {}
+}
