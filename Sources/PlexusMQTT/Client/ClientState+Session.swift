@@ -472,10 +472,12 @@ extension ClientState {
     /// hands over when the socket read is done: one consumer wake-up per read
     /// instead of one per message.
     private mutating func enqueue(_ message: MQTTMessage, to routeID: Int, connection: MQTTConnection) -> Bool {
-        guard let route = routes[routeID] else { return false }
-        guard route.source != nil else { return yield(message, to: routeID, connection: connection) }
-        if route.batch.isEmpty { batchedRoutes.append(routeID) }
-        routes[routeID]?.batch.append(message)
+        guard let index = routes.index(forKey: routeID) else { return false }
+        guard routes.values[index].source != nil else { return yield(message, to: routeID, connection: connection) }
+        // Appending through the index mutates the stored array in place; a copy of
+        // the route held here would make every append copy the whole batch.
+        if routes.values[index].batch.isEmpty { batchedRoutes.append(routeID) }
+        routes.values[index].batch.append(message)
         return true
     }
 
