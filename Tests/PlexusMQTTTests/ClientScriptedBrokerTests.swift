@@ -15,9 +15,11 @@ struct ClientScriptedBrokerTests {
         typealias OutboundOut = MQTTPacket
 
         let afterSubscribe: @Sendable () -> [MQTTPacket]
+        let connack: MQTTPacket.ConnAck
         let received = NIOLockedValueBox<[MQTTPacket]>([])
 
-        init(afterSubscribe: @escaping @Sendable () -> [MQTTPacket]) {
+        init(connack: MQTTPacket.ConnAck = .init(), afterSubscribe: @escaping @Sendable () -> [MQTTPacket] = { [] }) {
+            self.connack = connack
             self.afterSubscribe = afterSubscribe
         }
 
@@ -26,7 +28,9 @@ struct ClientScriptedBrokerTests {
             received.withLockedValue { $0.append(packet) }
             switch packet {
             case .connect:
-                context.writeAndFlush(wrapOutboundOut(.connack(.init())), promise: nil)
+                context.writeAndFlush(wrapOutboundOut(.connack(connack)), promise: nil)
+            case .publish(let publish) where publish.qos == .atLeastOnce:
+                context.writeAndFlush(wrapOutboundOut(.puback(.init(packetID: publish.packetID ?? 0))), promise: nil)
             case .subscribe(let subscribe):
                 let granted = subscribe.subscriptions.map { MQTTReasonCode(rawValue: $0.qos.rawValue) }
                 context.write(wrapOutboundOut(.suback(.init(packetID: subscribe.packetID, reasonCodes: granted))), promise: nil)
@@ -121,5 +125,27 @@ struct ClientScriptedBrokerTests {
         #expect(disconnect?.reasonCode == .topicAliasInvalid)
         await client.disconnect()
         try await server.close()
+    }
+
+    @Test("outbound topic aliases: the first message names the topic, later ones only the alias")
+    func outboundAliasesOnTheWire() async throws {
+        let broker = ScriptedBroker(connack: .init(properties: MQTTProperties(topicAliasMaximum: 2)))
+        let server = try await Self.serve(broker)
+        let port = try #require(server.localAddress?.port)
+        let client = MQTTClient(configuration: try testConfiguration("mqtt://127.0.0.1:\(port)"))
+        try await client.connect()
+        for topic in ["a/1", "a/1", "a/2", "a/3", "a/3", "a/1"] {
+            try await client.publish(to: topic, payload: "x", qos: .atLeastOnce)
+        }
+        await client.disconnect()
+        try await server.close()
+        let sent = broker.received.withLockedValue { packets in
+            packets.compactMap { packet -> (String, UInt16?)? in
+                if case .publish(let publish) = packet { (publish.topic, publish.properties.topicAlias) } else { nil }
+            }
+        }
+        // Two aliases allowed: a/1 → 1, a/2 → 2, a/3 has none left and always goes in full.
+        #expect(sent.map(\.0) == ["a/1", "", "a/2", "a/3", "a/3", ""])
+        #expect(sent.map(\.1) == [1, 1, 2, nil, nil, 1])
     }
 }
