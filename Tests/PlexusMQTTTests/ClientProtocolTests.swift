@@ -182,4 +182,30 @@ struct ClientProtocolTests {
             await first.disconnect()
         }
     }
+
+    /// Two clients with one id take the session from each other on every connect;
+    /// the reconnect delays must grow instead of staying at the initial delay.
+    @Test("connections that close right after they are made back off exponentially")
+    func flappingBacksOff() async throws {
+        try await withMosquitto { broker in
+            var configuration = try testConfiguration(broker.url, clientID: "flapper")
+            configuration.reconnect = MQTTReconnectPolicy(initialDelay: .milliseconds(20), maximumDelay: .seconds(10), jitter: 0)
+            let first = MQTTClient(configuration: configuration)
+            let second = MQTTClient(configuration: configuration)
+            let events = first.events()
+            try await first.connect()
+            try await second.connect()
+            var delays: [Duration] = []
+            for await event in events {
+                if case .reconnecting(_, let delay, _) = event {
+                    delays.append(delay)
+                    if delays.count == 4 { break }
+                }
+            }
+            await first.disconnect()
+            await second.disconnect()
+            // Without the flapping rule every delay would be the initial 20 ms.
+            #expect(delays == [.milliseconds(40), .milliseconds(80), .milliseconds(160), .milliseconds(320)])
+        }
+    }
 }

@@ -216,8 +216,25 @@ extension MQTTClient {
     func superviseConnection() async {
         var generator = SystemRandomNumberGenerator()
         let policy = configuration.reconnect
+        let clock = ContinuousClock()
+        var connectedAt = clock.now
+        // Connections that die right after they were made (another client with the
+        // same id, a broker refusing us after CONNACK) keep backing off instead of
+        // reconnecting at the initial delay forever.
+        var shortLivedConnections = 0
         while true {
             let reason = await nextConnectionLoss()
+            if clock.now - connectedAt < Self.stableConnection {
+                shortLivedConnections += 1
+                if shortLivedConnections == 3 {
+                    logger.warning(
+                        "the connection keeps closing right after it is made; backing off. Is another client using the same client id?",
+                        metadata: ["clientID": "\(configuration.clientID)", "reason": "\(reason)"]
+                    )
+                }
+            } else {
+                shortLivedConnections = 0
+            }
             if state.withLockedValue({ $0.isClosed }) { return }
             if !policy.isEnabled {
                 giveUp(MQTTClientError.connectionLost(reason: reason.description))
@@ -230,7 +247,7 @@ extension MQTTClient {
             }
             var attempt = 0
             while true {
-                let delay = policy.delay(attempt: attempt, using: &generator)
+                let delay = policy.delay(attempt: attempt + shortLivedConnections, using: &generator)
                 let (server, index) = state.withLockedValue { state -> (MQTTServerAddress, Int) in
                     let index = (state.currentServerIndex + attempt) % configuration.servers.count
                     let server = configuration.servers[index]
@@ -245,6 +262,7 @@ extension MQTTClient {
                 if state.withLockedValue({ $0.isClosed }) { return }
                 do {
                     _ = try await establish(server)
+                    connectedAt = clock.now
                     state.withLockedValue { $0.currentServerIndex = index }
                     break
                 } catch {
@@ -260,6 +278,9 @@ extension MQTTClient {
             }
         }
     }
+
+    /// A connection that lasted this long resets the reconnect backoff.
+    static let stableConnection: Duration = .seconds(5)
 
     private func giveUp(_ error: MQTTClientError) {
         let cleanup = state.withLockedValue { state -> Cleanup in
