@@ -30,36 +30,167 @@ public enum MQTTPayloadFormat: UInt8, Sendable, Hashable {
 /// (0x81), as MQTT 5.0 §2.2.2.2 prescribes.
 /// On MQTT 3.1.1 properties are not sent at all.
 public struct MQTTProperties: Sendable, Hashable {
-    public var payloadFormat: MQTTPayloadFormat?
+    /// The fields live in one shared, copy-on-write box: a packet's properties
+    /// are copied through the decoder, the channel pipeline and the message
+    /// types, and most packets carry few or none, so copying one reference
+    /// instead of some 400 bytes keeps the message path cheap.
+    struct Fields: Sendable, Hashable {
+        var payloadFormat: MQTTPayloadFormat?
+        var messageExpiryInterval: UInt32?
+        var contentType: String?
+        var responseTopic: String?
+        var correlationData: [UInt8]?
+        var subscriptionIdentifiers: [UInt32] = []
+        var sessionExpiryInterval: UInt32?
+        var assignedClientIdentifier: String?
+        var serverKeepAlive: UInt16?
+        var authenticationMethod: String?
+        var authenticationData: [UInt8]?
+        var requestProblemInformation: Bool?
+        var willDelayInterval: UInt32?
+        var requestResponseInformation: Bool?
+        var responseInformation: String?
+        var serverReference: String?
+        var reasonString: String?
+        var receiveMaximum: UInt16?
+        var topicAliasMaximum: UInt16?
+        var topicAlias: UInt16?
+        var maximumQoS: MQTTQoS?
+        var retainAvailable: Bool?
+        var userProperties: [MQTTUserProperty] = []
+        var maximumPacketSize: UInt32?
+        var wildcardSubscriptionAvailable: Bool?
+        var subscriptionIdentifierAvailable: Bool?
+        var sharedSubscriptionAvailable: Bool?
+    }
+
+    final class Storage: @unchecked Sendable {
+        // Mutated only through `fields(_:)`, which copies a shared box first.
+        var fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    private static let empty = Storage(Fields())
+    private var storage: Storage
+
+    private mutating func modify<T>(_ body: (inout Fields) -> T) -> T {
+        if !isKnownUniquelyReferenced(&storage) {
+            storage = Storage(storage.fields)
+        }
+        return body(&storage.fields)
+    }
+
+    public var payloadFormat: MQTTPayloadFormat? {
+        get { storage.fields.payloadFormat }
+        set { modify { $0.payloadFormat = newValue } }
+    }
     /// Seconds until the message expires.
-    public var messageExpiryInterval: UInt32?
-    public var contentType: String?
-    public var responseTopic: String?
-    public var correlationData: [UInt8]?
+    public var messageExpiryInterval: UInt32? {
+        get { storage.fields.messageExpiryInterval }
+        set { modify { $0.messageExpiryInterval = newValue } }
+    }
+    public var contentType: String? {
+        get { storage.fields.contentType }
+        set { modify { $0.contentType = newValue } }
+    }
+    public var responseTopic: String? {
+        get { storage.fields.responseTopic }
+        set { modify { $0.responseTopic = newValue } }
+    }
+    public var correlationData: [UInt8]? {
+        get { storage.fields.correlationData }
+        set { modify { $0.correlationData = newValue } }
+    }
     /// Subscription identifiers (1…268,435,455). SUBSCRIBE carries at most one;
     /// a PUBLISH from the broker carries one for each matching subscription.
-    public var subscriptionIdentifiers: [UInt32]
-    public var sessionExpiryInterval: UInt32?
-    public var assignedClientIdentifier: String?
-    public var serverKeepAlive: UInt16?
-    public var authenticationMethod: String?
-    public var authenticationData: [UInt8]?
-    public var requestProblemInformation: Bool?
-    public var willDelayInterval: UInt32?
-    public var requestResponseInformation: Bool?
-    public var responseInformation: String?
-    public var serverReference: String?
-    public var reasonString: String?
-    public var receiveMaximum: UInt16?
-    public var topicAliasMaximum: UInt16?
-    public var topicAlias: UInt16?
-    public var maximumQoS: MQTTQoS?
-    public var retainAvailable: Bool?
-    public var userProperties: [MQTTUserProperty]
-    public var maximumPacketSize: UInt32?
-    public var wildcardSubscriptionAvailable: Bool?
-    public var subscriptionIdentifierAvailable: Bool?
-    public var sharedSubscriptionAvailable: Bool?
+    public var subscriptionIdentifiers: [UInt32] {
+        get { storage.fields.subscriptionIdentifiers }
+        set { modify { $0.subscriptionIdentifiers = newValue } }
+    }
+    public var sessionExpiryInterval: UInt32? {
+        get { storage.fields.sessionExpiryInterval }
+        set { modify { $0.sessionExpiryInterval = newValue } }
+    }
+    public var assignedClientIdentifier: String? {
+        get { storage.fields.assignedClientIdentifier }
+        set { modify { $0.assignedClientIdentifier = newValue } }
+    }
+    public var serverKeepAlive: UInt16? {
+        get { storage.fields.serverKeepAlive }
+        set { modify { $0.serverKeepAlive = newValue } }
+    }
+    public var authenticationMethod: String? {
+        get { storage.fields.authenticationMethod }
+        set { modify { $0.authenticationMethod = newValue } }
+    }
+    public var authenticationData: [UInt8]? {
+        get { storage.fields.authenticationData }
+        set { modify { $0.authenticationData = newValue } }
+    }
+    public var requestProblemInformation: Bool? {
+        get { storage.fields.requestProblemInformation }
+        set { modify { $0.requestProblemInformation = newValue } }
+    }
+    public var willDelayInterval: UInt32? {
+        get { storage.fields.willDelayInterval }
+        set { modify { $0.willDelayInterval = newValue } }
+    }
+    public var requestResponseInformation: Bool? {
+        get { storage.fields.requestResponseInformation }
+        set { modify { $0.requestResponseInformation = newValue } }
+    }
+    public var responseInformation: String? {
+        get { storage.fields.responseInformation }
+        set { modify { $0.responseInformation = newValue } }
+    }
+    public var serverReference: String? {
+        get { storage.fields.serverReference }
+        set { modify { $0.serverReference = newValue } }
+    }
+    public var reasonString: String? {
+        get { storage.fields.reasonString }
+        set { modify { $0.reasonString = newValue } }
+    }
+    public var receiveMaximum: UInt16? {
+        get { storage.fields.receiveMaximum }
+        set { modify { $0.receiveMaximum = newValue } }
+    }
+    public var topicAliasMaximum: UInt16? {
+        get { storage.fields.topicAliasMaximum }
+        set { modify { $0.topicAliasMaximum = newValue } }
+    }
+    public var topicAlias: UInt16? {
+        get { storage.fields.topicAlias }
+        set { modify { $0.topicAlias = newValue } }
+    }
+    public var maximumQoS: MQTTQoS? {
+        get { storage.fields.maximumQoS }
+        set { modify { $0.maximumQoS = newValue } }
+    }
+    public var retainAvailable: Bool? {
+        get { storage.fields.retainAvailable }
+        set { modify { $0.retainAvailable = newValue } }
+    }
+    public var userProperties: [MQTTUserProperty] {
+        get { storage.fields.userProperties }
+        set { modify { $0.userProperties = newValue } }
+    }
+    public var maximumPacketSize: UInt32? {
+        get { storage.fields.maximumPacketSize }
+        set { modify { $0.maximumPacketSize = newValue } }
+    }
+    public var wildcardSubscriptionAvailable: Bool? {
+        get { storage.fields.wildcardSubscriptionAvailable }
+        set { modify { $0.wildcardSubscriptionAvailable = newValue } }
+    }
+    public var subscriptionIdentifierAvailable: Bool? {
+        get { storage.fields.subscriptionIdentifierAvailable }
+        set { modify { $0.subscriptionIdentifierAvailable = newValue } }
+    }
+    public var sharedSubscriptionAvailable: Bool? {
+        get { storage.fields.sharedSubscriptionAvailable }
+        set { modify { $0.sharedSubscriptionAvailable = newValue } }
+    }
 
     public init(
         payloadFormat: MQTTPayloadFormat? = nil,
@@ -90,33 +221,49 @@ public struct MQTTProperties: Sendable, Hashable {
         subscriptionIdentifierAvailable: Bool? = nil,
         sharedSubscriptionAvailable: Bool? = nil
     ) {
-        self.payloadFormat = payloadFormat
-        self.messageExpiryInterval = messageExpiryInterval
-        self.contentType = contentType
-        self.responseTopic = responseTopic
-        self.correlationData = correlationData
-        self.subscriptionIdentifiers = subscriptionIdentifiers
-        self.sessionExpiryInterval = sessionExpiryInterval
-        self.assignedClientIdentifier = assignedClientIdentifier
-        self.serverKeepAlive = serverKeepAlive
-        self.authenticationMethod = authenticationMethod
-        self.authenticationData = authenticationData
-        self.requestProblemInformation = requestProblemInformation
-        self.willDelayInterval = willDelayInterval
-        self.requestResponseInformation = requestResponseInformation
-        self.responseInformation = responseInformation
-        self.serverReference = serverReference
-        self.reasonString = reasonString
-        self.receiveMaximum = receiveMaximum
-        self.topicAliasMaximum = topicAliasMaximum
-        self.topicAlias = topicAlias
-        self.maximumQoS = maximumQoS
-        self.retainAvailable = retainAvailable
-        self.userProperties = userProperties
-        self.maximumPacketSize = maximumPacketSize
-        self.wildcardSubscriptionAvailable = wildcardSubscriptionAvailable
-        self.subscriptionIdentifierAvailable = subscriptionIdentifierAvailable
-        self.sharedSubscriptionAvailable = sharedSubscriptionAvailable
+        let fields = Fields(
+            payloadFormat: payloadFormat,
+            messageExpiryInterval: messageExpiryInterval,
+            contentType: contentType,
+            responseTopic: responseTopic,
+            correlationData: correlationData,
+            subscriptionIdentifiers: subscriptionIdentifiers,
+            sessionExpiryInterval: sessionExpiryInterval,
+            assignedClientIdentifier: assignedClientIdentifier,
+            serverKeepAlive: serverKeepAlive,
+            authenticationMethod: authenticationMethod,
+            authenticationData: authenticationData,
+            requestProblemInformation: requestProblemInformation,
+            willDelayInterval: willDelayInterval,
+            requestResponseInformation: requestResponseInformation,
+            responseInformation: responseInformation,
+            serverReference: serverReference,
+            reasonString: reasonString,
+            receiveMaximum: receiveMaximum,
+            topicAliasMaximum: topicAliasMaximum,
+            topicAlias: topicAlias,
+            maximumQoS: maximumQoS,
+            retainAvailable: retainAvailable,
+            userProperties: userProperties,
+            maximumPacketSize: maximumPacketSize,
+            wildcardSubscriptionAvailable: wildcardSubscriptionAvailable,
+            subscriptionIdentifierAvailable: subscriptionIdentifierAvailable,
+            sharedSubscriptionAvailable: sharedSubscriptionAvailable,
+        )
+        storage = fields == Self.empty.fields ? Self.empty : Storage(fields)
+    }
+
+    /// True when no property is set; such a list encodes as a single zero byte.
+    public var isEmpty: Bool {
+        storage === Self.empty || storage.fields == Self.empty.fields
+    }
+
+    public static func == (lhs: MQTTProperties, rhs: MQTTProperties) -> Bool {
+        lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        storage.fields.hash(into: &hasher)
     }
 }
 

@@ -3,9 +3,6 @@ import NIOCore
 /// Wire form of an MQTT 5 property list (§2.2.2): a variable byte integer length
 /// followed by identifier/value pairs.
 extension MQTTProperties {
-    /// True when no property is set; such a list encodes as a single zero byte.
-    public var isEmpty: Bool { self == MQTTProperties() }
-
     /// Writes the property length and the properties, in ascending identifier order.
     ///
     /// Throws when a property is not allowed in `context`, repeats where it may
