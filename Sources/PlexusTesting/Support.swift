@@ -113,3 +113,24 @@ enum StaleBrokerReaper {
         }
     }
 }
+
+extension MosquittoBroker {
+    /// The path of Mosquitto's dynamic security plugin, which Debian's `mosquitto`
+    /// package ships. Tests of refused subscriptions need it: with an `acl_file`,
+    /// Mosquitto 2.0 grants every SUBSCRIBE and filters at delivery instead.
+    ///
+    /// - Throws: ``PlexusTestingError/executableNotFound(name:searched:)`` naming the
+    ///   places searched, when the plugin is not installed (run `make deps`).
+    public static func dynamicSecurityPlugin() throws -> String {
+        let candidates = [
+            "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
+            "/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so",
+            "/usr/lib/mosquitto_dynamic_security.so",
+            "/usr/local/lib/mosquitto_dynamic_security.so",
+        ]
+        guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            throw PlexusTestingError.executableNotFound(name: "mosquitto_dynamic_security.so", searched: candidates)
+        }
+        return path
+    }
+}

@@ -32,10 +32,9 @@ struct FailureTests {
 
     /// mosquitto's acl_file never refuses a SUBSCRIBE (it filters on delivery), so this uses
     /// the dynamic security plugin, whose default ACL denies subscribing and publishing.
-    @Test(
-        "an ACL-refused subscription and QoS 1 publication fail with Not authorized (0x87)",
-        .enabled(if: dynamicSecurityPlugin() != nil, "mosquitto_dynamic_security.so not installed"))
+    @Test("an ACL-refused subscription and QoS 1 publication fail with Not authorized (0x87)")
     func aclDenied() async throws {
+        let plugin = try MosquittoBroker.dynamicSecurityPlugin()
         let directory = NSTemporaryDirectory() + "plexus-cli-dynsec-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -51,7 +50,7 @@ struct FailureTests {
         ]
         try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: file))
         let configuration = MosquittoConfiguration(extraLines: [
-            "plugin \(dynamicSecurityPlugin()!)", "plugin_opt_config_file \(file)",
+            "plugin \(plugin)", "plugin_opt_config_file \(file)",
         ])
         try await withMosquitto(configuration) { broker in
             let login = plain(broker) + ["-u", "carol", "-P", "secret"]
@@ -171,14 +170,4 @@ struct BenchTests {
         #expect(output.standardOutput.contains("mosquitto_sub"))
         #expect(output.standardOutput.contains("ours/peer"))
     }
-}
-
-/// The path of mosquitto's dynamic security plugin, if installed.
-func dynamicSecurityPlugin() -> String? {
-    [
-        "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
-        "/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so",
-        "/usr/lib/mosquitto_dynamic_security.so",
-        "/usr/local/lib/mosquitto_dynamic_security.so",
-    ].first { FileManager.default.fileExists(atPath: $0) }
 }

@@ -78,7 +78,7 @@ struct ClientSecurityTests {
         _ = try await TestProcess.run("mkdir", ["-p", directory])
         let initialized = try await TestProcess.run("mosquitto_ctrl", ["dynsec", "init", file, "admin", "admin-secret"])
         try #require(initialized.succeeded, "mosquitto_ctrl dynsec init: \(initialized)")
-        let plugin = "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so"
+        let plugin = try MosquittoBroker.dynamicSecurityPlugin()
         let configuration = MosquittoConfiguration(
             allowAnonymous: false,
             extraLines: ["plugin \(plugin)", "plugin_opt_config_file \(file)"]
