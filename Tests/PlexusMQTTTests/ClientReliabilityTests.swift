@@ -206,4 +206,33 @@ struct ClientReliabilityTests {
         await subscriber.disconnect()
         await broker.stop()
     }
+
+    @Test("subscriptions are renewed when the broker comes back without the session")
+    func resubscribeAfterSessionLoss() async throws {
+        // No persistence: the restarted broker knows nothing of this client.
+        let broker = try await MosquittoBroker.start()
+        defer { broker.kill() }
+        let client = MQTTClient(configuration: try testConfiguration(broker.url, clientID: "renewer", reconnect: Self.fastReconnect()))
+        let events = client.events()
+        try await client.connect()
+        let subscription = try await client.subscribe(to: [.init(filter: "renew/#", qos: .atLeastOnce)])
+        try await broker.restart()
+        let resumed = try await withTimeout(.seconds(20), "reconnect") { () async -> MQTTConnectResult? in
+            for await event in events {
+                if case .connected(let result) = event { return result }
+            }
+            return nil
+        }
+        #expect(resumed?.sessionPresent == false)
+        // The renewed SUBSCRIBE is in flight; a QoS 1 round trip on the same
+        // connection is ordered after it.
+        try await client.publish(to: "renew/ping", payload: "sync", qos: .atLeastOnce)
+        try await withClient(try testConfiguration(broker.url)) { other in
+            try await other.publish(to: "renew/after", payload: "still here", qos: .atLeastOnce)
+        }
+        let messages = try await collect(2, from: subscription)
+        #expect(Set(messages.map(\.payloadString)) == ["sync", "still here"])
+        await client.disconnect()
+        await broker.stop()
+    }
 }
