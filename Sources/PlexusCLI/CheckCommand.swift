@@ -19,11 +19,12 @@ struct CheckCommand: ParsableCommand {
 
             Examples:
               plexus check agents/example.yaml
-                agents/example.yaml: ok — 2 agents, 1 actuator, 1 model, 1 approver; managed broker
-              plexus check broken.yaml
-                broken.yaml:14:12: agents[1].subscribe[0].qos: 3 is not a QoS; use 0, 1 or 2
-                broken.yaml:20:5: agents[2].modle: unknown key 'modle'; did you mean 'model'?
               MQTT_PASSWORD=secret plexus check agents/site.yaml
+
+            Output:
+              agents/example.yaml: ok — 2 agents, 1 actuator, 1 model, 1 approver; …
+              site.yaml:18:14: agents[0].subscribe[0].qos: 3 is not a QoS; use 0, 1 or 2
+              site.yaml:14:5: agents[0].modle: unknown key 'modle'; did you mean 'model'?
             """
     )
 

@@ -28,11 +28,11 @@ struct ManifestSubstitutionTests {
     @Test("a substituted plain scalar takes the type of its text; a quoted one stays a string")
     func substitutedTypes() throws {
         let manifest = try parseManifest(
-            minimalManifest().replacingOccurrences(of: "type: echo", with: "type: echo\n    subscribe: [{topic: b, qos: ${QOS:-0}}]"),
+            minimalManifest().replacingOccurrences(of: "type: echo", with: "type: echo\n    subscribe:\n      - topic: b\n        qos: ${QOS:-0}"),
             environment: [:])
         #expect(manifest.agents[0].subscriptions.first?.qos == .atMostOnce)
         let quoted = manifestErrors(
-            minimalManifest().replacingOccurrences(of: "type: echo", with: "type: echo\n    subscribe: [{topic: b, qos: '${QOS:-0}'}]"))
+            minimalManifest().replacingOccurrences(of: "type: echo", with: "type: echo\n    subscribe:\n      - topic: b\n        qos: '${QOS:-0}'"))
         #expect(quoted.map(\.message) == ["expected a whole number, found '0'"])
     }
 
@@ -51,7 +51,7 @@ struct ManifestSubstitutionTests {
             errors.map(\.description) == [
                 "test.yaml:8:13: broker.username: environment variable MQTT_USER is not set; export it or write ${MQTT_USER:-default}",
                 "test.yaml:9:13: broker.password: environment variable A is not set; export it or write ${A:-default}; environment variable B is not set; export it or write ${B:-default}",
-                "test.yaml:10:3: broker.${C}: unknown key '${C}'; expected one of: url, urls, username, password, client_id_prefix, protocol, tls",
+                "test.yaml:10:3: broker[\"${C}\"]: unknown key '${C}'; expected one of: url, urls, username, password, client_id_prefix, protocol, tls",
             ], "\(errors.map(\.description).joined(separator: "\n"))")
     }
 

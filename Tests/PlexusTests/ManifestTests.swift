@@ -126,7 +126,7 @@ struct ManifestTests {
         #expect(door.policy.count == 3)
         #expect(door.policy[0].outcome == .allow)
         #expect(door.policy[0].when?.json == .object(["locked": .bool(true)]))
-        #expect(door.policy[0].position == SourcePosition(line: 45, column: 9))
+        #expect(door.policy[0].position == SourcePosition(line: 38, column: 9))
         #expect(door.policy[1].outcome == .confirm(.init(approvers: ["family"], quorum: 2, expires: .seconds(120), onExpiry: .deny)))
         #expect(door.policy[2].outcome == .deny(reason: "not a lock command"))
         #expect(door.policy[2].when == nil)
@@ -149,7 +149,7 @@ struct ManifestTests {
         #expect(controller.subscriptions[1].qos == .exactlyOnce)
         #expect(controller.subscriptions[1].overflow == .dropOldest)
         #expect(controller.subscriptions[1].schema == .object(["type": .string("object")]))
-        #expect(controller.config == .emptyMapping(at: SourcePosition(line: 73, column: 7)))
+        #expect(controller.config == .emptyMapping(at: SourcePosition(line: 57, column: 5)))
     }
 
     @Test("defaults: namespace, managed broker, QoS 1, backpressure")

@@ -35,11 +35,11 @@ struct ManifestValidationTests {
             errors.map(\.description) == [
                 "test.yaml:2:7: name: 'bad name' is not a deployment name: use up to 64 letters, digits, '.', '_' or '-', not starting with '.'",
                 "test.yaml:3:12: namespace: namespace '$SYS' starts with '$', which MQTT reserves for broker topics",
-                "test.yaml:4:16: broker.url: broker URL 'http://x' has scheme 'http': use mqtt:// or mqtts://",
+                "test.yaml:4:15: broker.url: broker URL 'http://x' has scheme 'http': use mqtt:// or mqtts://",
                 "test.yaml:4:37: broker.protocol: '4' is not an MQTT version Plexus speaks; use 5 or 3.1.1",
-                "test.yaml:6:9: agents[0].id: agent id 'a/b' contains '/'; it is used as one MQTT topic level, so it cannot contain '/', '+' or '#'",
-                "test.yaml:7:9: agents[1].id: is empty",
-                "test.yaml:8:9: agents[2].id: agent id '$x' starts with '$', which MQTT reserves for broker topics",
+                "test.yaml:6:10: agents[0].id: agent id 'a/b' contains '/'; it is used as one MQTT topic level, so it cannot contain '/', '+' or '#'",
+                "test.yaml:7:10: agents[1].id: is empty",
+                "test.yaml:8:10: agents[2].id: agent id '$x' starts with '$', which MQTT reserves for broker topics",
                 "test.yaml:9:5: agents[3].id: required key is missing; give the agent a unique id, for example 'id: climate'",
                 "test.yaml:10:5: agents[4].type: required key is missing; name the agent type that runs it",
             ], "\(errors.map(\.description).joined(separator: "\n"))")
@@ -117,7 +117,7 @@ struct ManifestValidationTests {
         let managedLogin = manifestErrors(minimalManifest("broker: {username: u}"))
         #expect(managedLogin.map(\.message) == ["applies to a broker you run (set 'url'); the managed broker generates a login per agent"])
         let missingFiles = manifestErrors(minimalManifest("broker: {url: mqtts://a, tls: {cert: c.pem}}"), baseDirectory: "/nonexistent")
-        #expect(missingFiles.map(\.keyPath) == ["broker.tls.cert", "broker.tls.key"])
+        #expect(missingFiles.map(\.keyPath) == ["broker.tls.key", "broker.tls.cert"])
         let port = manifestErrors(minimalManifest("broker: {url: 'mqtt://a:99999'}"))
         #expect(port.map(\.message) == ["broker URL 'mqtt://a:99999' has port '99999': a port is a number from 1 to 65535"])
         let managed = try parseManifest(minimalManifest("broker: {protocol: 5, client_id_prefix: x-}"))
