@@ -23,8 +23,8 @@ struct CheckCommand: ParsableCommand {
 
             Output:
               agents/example.yaml: ok — 2 agents, 1 actuator, 1 model, 1 approver; …
-              site.yaml:18:14: agents[0].subscribe[0].qos: 3 is not a QoS; use 0, 1 or 2
               site.yaml:14:5: agents[0].modle: unknown key 'modle'; did you mean 'model'?
+              site.yaml:18:14: agents[0].subscribe[0].qos: 3 is not a QoS; use 0, 1 or 2
             """
     )
 
