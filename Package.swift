@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "PlexusMQTT", targets: ["PlexusMQTT"]),
         .library(name: "PlexusTesting", targets: ["PlexusTesting"]),
+        .library(name: "Plexus", targets: ["Plexus"]),
         .executable(name: "plexus", targets: ["PlexusCLI"]),
     ],
     dependencies: [
@@ -14,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         .target(
@@ -25,6 +27,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The runtime (DESIGN.md); for now it holds the deployment manifest.
+        .target(
+            name: "Plexus",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                "PlexusMQTT",
+            ]
+        ),
         .target(
             name: "PlexusTesting",
             dependencies: []
@@ -32,6 +42,7 @@ let package = Package(
         .executableTarget(
             name: "PlexusCLI",
             dependencies: [
+                "Plexus",
                 "PlexusMQTT",
                 "PlexusTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -59,6 +70,7 @@ let package = Package(
         ),
         .testTarget(name: "PlexusTestingTests", dependencies: ["PlexusTesting"]),
         .testTarget(name: "PlexusCLITests", dependencies: ["PlexusTesting"]),
+        .testTarget(name: "PlexusTests", dependencies: ["Plexus"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -10,11 +10,12 @@ struct Plexus: AsyncParsableCommand {
         commandName: "plexus",
         abstract: "Plexus: a multi-agent knowledge bus over MQTT.",
         discussion: """
-            Talk to any MQTT 5 or 3.1.1 broker with `plexus pub` and `plexus sub` \
+            Validate a deployment manifest with `plexus check FILE`. Talk to any MQTT 5 or \
+            3.1.1 broker with `plexus pub` and `plexus sub` \
             (flags follow mosquitto_pub and mosquitto_sub), and measure the MQTT client \
             with `plexus bench mqtt`.
             """,
         version: Plexus.version,
-        subcommands: [PubCommand.self, SubCommand.self, BenchCommand.self]
+        subcommands: [CheckCommand.self, PubCommand.self, SubCommand.self, BenchCommand.self]
     )
 }

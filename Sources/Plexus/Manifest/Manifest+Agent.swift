@@ -1,0 +1,211 @@
+import PlexusMQTT
+
+extension Manifest {
+    /// `agents[i]:` — one agent: its type, its configuration, what it listens to, what it
+    /// shares, and what it may use.
+    public struct Agent: Sendable, Hashable {
+        /// Unique in the deployment; one MQTT topic level (its card is `<ns>/agents/<id>`).
+        public var id: String
+        /// The registered agent type that runs it.
+        public var type: String
+        /// The type's own configuration, kept with its positions; decode it with
+        /// ``decodeConfig(_:)``.
+        public var config: ManifestValue
+        public var subscriptions: [Subscription]
+        /// Knowledge subjects it shares on (`<ns>/knowledge/<subject>`).
+        public var shares: [String]
+        public var credentials: Credentials?
+        /// The name of a model under `models:`.
+        public var model: String?
+        /// The prompt template file, resolved against the manifest's directory.
+        public var prompt: String?
+        /// Actuators (names under `actuators:`) it may ask the gate to command.
+        public var actuators: [String]
+
+        /// The manifest file and position in `agents`, for errors about the config.
+        public var fileName: String
+        public var index: Int
+        /// Where the id is written.
+        public var idPosition: SourcePosition
+
+        public init(
+            id: String, type: String, config: ManifestValue = .emptyMapping(at: .start), subscriptions: [Subscription] = [],
+            shares: [String] = [], credentials: Credentials? = nil, model: String? = nil, prompt: String? = nil,
+            actuators: [String] = [], fileName: String = "", index: Int = 0, idPosition: SourcePosition = .start
+        ) {
+            self.id = id
+            self.type = type
+            self.config = config
+            self.subscriptions = subscriptions
+            self.shares = shares
+            self.credentials = credentials
+            self.model = model
+            self.prompt = prompt
+            self.actuators = actuators
+            self.fileName = fileName
+            self.index = index
+            self.idPosition = idPosition
+        }
+
+        /// The key path of this agent's config, `agents[i].config`.
+        public var configKeyPath: ManifestKeyPath {
+            ManifestKeyPath([.key("agents"), .index(index), .key("config")])
+        }
+
+        /// What the rest of the manifest defines, for checking references.
+        struct References {
+            var fileName: String
+            var models: [String: Model]
+            var actuators: [String: Actuator]
+        }
+
+        static let keys = ["id", "type", "config", "subscribe", "share", "credentials", "model", "prompt", "actuators"]
+
+        static func read(
+            _ value: ManifestValue, _ path: ManifestKeyPath, index: Int, _ reader: ManifestReader, _ references: References
+        ) -> Agent? {
+            guard let fields = reader.fields(value, path, allowed: keys) else { return nil }
+            let idValue = reader.required(fields, "id", "give the agent a unique id, for example 'id: climate'")
+            let id = idValue.flatMap { reader.topicLevelName($0, fields.path("id"), what: "agent id") }
+            let type = reader.required(fields, "type", "name the agent type that runs it")
+                .flatMap { reader.nonEmptyString($0, fields.path("type")) }
+            var agent = Agent(
+                id: id ?? "", type: type ?? "", config: fields["config"] ?? .emptyMapping(at: fields.position),
+                fileName: references.fileName, index: index, idPosition: idValue?.position ?? fields.position)
+
+            if let subscribe = fields["subscribe"], let elements = reader.elements(subscribe, fields.path("subscribe")) {
+                for (number, element) in elements.enumerated() {
+                    let subscriptionPath = fields.path("subscribe").appending(index: number)
+                    if let subscription = Subscription.read(element, subscriptionPath, reader) {
+                        agent.subscriptions.append(subscription)
+                    }
+                }
+            }
+            if let share = fields["share"], let elements = reader.elements(share, fields.path("share")) {
+                for (number, element) in elements.enumerated() {
+                    let subjectPath = fields.path("share").appending(index: number)
+                    if let subject = reader.topicPath(element, subjectPath, what: "subject") { agent.shares.append(subject) }
+                }
+            }
+            if let value = fields["credentials"] {
+                agent.credentials = Credentials.read(value, fields.path("credentials"), reader)
+            }
+            if let value = fields["model"], let model = reader.nonEmptyString(value, fields.path("model")) {
+                if references.models[model] != nil {
+                    agent.model = model
+                } else {
+                    reader.diagnostics.report(
+                        value.position, fields.path("model"),
+                        missingName("model", model, defined: references.models.keys, section: "models"))
+                }
+            }
+            if let value = fields["prompt"] {
+                agent.prompt = reader.existingFile(value, fields.path("prompt"), what: "prompt file")
+            }
+            if let value = fields["actuators"] {
+                for (name, position, namePath) in reader.stringList(value, fields.path("actuators")) ?? [] {
+                    if references.actuators[name] != nil {
+                        agent.actuators.append(name)
+                    } else {
+                        reader.diagnostics.report(
+                            position, namePath, missingName("actuator", name, defined: references.actuators.keys, section: "actuators"))
+                    }
+                }
+            }
+            guard id != nil, type != nil else { return nil }
+            return agent
+        }
+
+        private static func missingName(_ what: String, _ name: String, defined: some Collection<String>, section: String) -> String {
+            var message = "no \(what) named '\(name)'"
+            if let suggestion = DidYouMean.suggestion(for: name, among: defined) {
+                message += "; did you mean '\(suggestion)'?"
+            } else if defined.isEmpty {
+                message += "; define it under the top-level '\(section):'"
+            } else {
+                message += "; '\(section)' defines " + defined.sorted().map { "'\($0)'" }.joined(separator: ", ")
+            }
+            return message
+        }
+    }
+
+    /// `subscribe[j]:` — a topic filter the agent listens to. A plain string is a topic
+    /// with the defaults.
+    public struct Subscription: Sendable, Hashable {
+        /// What happens when the agent's mailbox is full.
+        public enum Overflow: String, Sendable, Hashable, CaseIterable {
+            /// Slow the sender down; nothing is lost (the default; knowledge always does this).
+            case backpressure
+            /// Drop the oldest queued message (counted).
+            case dropOldest = "drop-oldest"
+            /// Keep only the newest message per topic (counted).
+            case keepLatest = "keep-latest"
+        }
+
+        public var filter: MQTTTopicFilter
+        /// Default 1.
+        public var qos: MQTTQoS
+        public var overflow: Overflow
+        /// The payload schema (JSON Schema subset); payloads that fail it are dead-lettered.
+        public var schema: JSONValue?
+
+        public init(filter: MQTTTopicFilter, qos: MQTTQoS = .atLeastOnce, overflow: Overflow = .backpressure, schema: JSONValue? = nil) {
+            self.filter = filter
+            self.qos = qos
+            self.overflow = overflow
+            self.schema = schema
+        }
+
+        static let keys = ["topic", "qos", "overflow", "schema"]
+
+        static func read(_ value: ManifestValue, _ path: ManifestKeyPath, _ reader: ManifestReader) -> Subscription? {
+            if case .scalar = value {
+                return reader.topicFilter(value, path).map { Subscription(filter: $0) }
+            }
+            guard let fields = reader.fields(value, path, allowed: keys) else { return nil }
+            let filter = reader.required(fields, "topic", "name the topic filter to subscribe to")
+                .flatMap { reader.topicFilter($0, fields.path("topic")) }
+            var qos = MQTTQoS.atLeastOnce
+            if let qosValue = fields["qos"] {
+                if let number = reader.int(qosValue, fields.path("qos")) {
+                    if let level = UInt8(exactly: number).flatMap(MQTTQoS.init(rawValue:)) {
+                        qos = level
+                    } else {
+                        reader.diagnostics.report(qosValue.position, fields.path("qos"), "\(number) is not a QoS; use 0, 1 or 2")
+                    }
+                }
+            }
+            let overflow = fields["overflow"].flatMap { reader.choice($0, fields.path("overflow"), Overflow.self) } ?? .backpressure
+            var schema: JSONValue?
+            if let schemaValue = fields["schema"] {
+                if case .mapping = schemaValue {
+                    schema = schemaValue.json
+                } else {
+                    reader.mismatch(schemaValue, fields.path("schema"), expected: "a JSON Schema as a mapping (type, properties, …)")
+                }
+            }
+            guard let filter else { return nil }
+            return Subscription(filter: filter, qos: qos, overflow: overflow, schema: schema)
+        }
+    }
+
+    /// `credentials:` — the agent's own broker login (an external broker; the managed
+    /// broker generates one per agent).
+    public struct Credentials: Sendable, Hashable {
+        public var username: String
+        public var password: String?
+
+        public init(username: String, password: String? = nil) {
+            self.username = username
+            self.password = password
+        }
+
+        static func read(_ value: ManifestValue, _ path: ManifestKeyPath, _ reader: ManifestReader) -> Credentials? {
+            guard let fields = reader.fields(value, path, allowed: ["username", "password"]) else { return nil }
+            let username = reader.required(fields, "username", "the broker user name this agent connects as")
+                .flatMap { reader.nonEmptyString($0, fields.path("username")) }
+            let password = fields["password"].flatMap { reader.string($0, fields.path("password")) }
+            return username.map { Credentials(username: $0, password: password) }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import Plexus
+
+/// `plexus check FILE`: validate a deployment manifest without running it.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Validate a deployment manifest.",
+        discussion: """
+            Reads the manifest the way `plexus run` will: YAML syntax, the manifest version \
+            (plexus: 1), every key and value, agent ids, topics and filters, broker URLs, \
+            ${VAR} references against the current environment, and references to models, \
+            actuators, approvers and prompt files (relative to the manifest's folder).
+
+            Every problem is printed on its own line on stderr as \
+            FILE:LINE:COLUMN: KEY.PATH: MESSAGE, and the exit status is 1. A valid manifest \
+            prints one line on stdout and exits 0. The format is in docs/manifest.md.
+
+            Examples:
+              plexus check agents/example.yaml
+              MQTT_PASSWORD=secret plexus check agents/site.yaml
+
+            Output:
+              agents/example.yaml: ok — 2 agents, 1 actuator, 1 model, 1 approver; …
+              site.yaml:14:5: agents[0].modle: unknown key 'modle'; did you mean 'model'?
+              site.yaml:18:14: agents[0].subscribe[0].qos: 3 is not a QoS; use 0, 1 or 2
+            """
+    )
+
+    @Argument(help: "The manifest file (YAML).")
+    var file: String
+
+    func run() throws {
+        let manifest: Manifest
+        do {
+            manifest = try Manifest.load(path: file, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            for problem in error.errors {
+                let line = problem.description.split(whereSeparator: \.isNewline).joined(separator: " ")
+                Standard.error(line + "\n")
+            }
+            throw ExitCode(ExitStatus.failure)
+        }
+        Standard.output("\(file): ok — \(Self.summary(of: manifest))\n")
+    }
+
+    static func summary(of manifest: Manifest) -> String {
+        func count(_ number: Int, _ noun: String) -> String {
+            "\(number) \(noun)\(number == 1 ? "" : "s")"
+        }
+        let counts = [
+            count(manifest.agents.count, "agent"),
+            count(manifest.actuators.count, "actuator"),
+            count(manifest.models.count, "model"),
+            count(manifest.approvers.count, "approver"),
+        ].joined(separator: ", ")
+        let broker: String
+        if let urls = manifest.broker?.urls, !urls.isEmpty {
+            broker = "broker " + urls.joined(separator: ", ")
+        } else {
+            broker = "managed broker"
+        }
+        return "\(counts); \(broker)"
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+
+@Suite("plexus check")
+struct CheckTests {
+    @Test("the example manifest passes with a one-line summary")
+    func example() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let path = root.appendingPathComponent("agents/example.yaml").path
+        let output = try await plexus(["check", path])
+        #expect(output.succeeded, "\(output)")
+        #expect(output.standardOutput == "\(path): ok — 2 agents, 1 actuator, 1 model, 1 approver; managed broker\n", "\(output)")
+    }
+
+    @Test("a broken manifest prints each error on its own line and exits 1")
+    func broken() async throws {
+        let yaml = """
+            plexus: 1
+            name: home
+            broker:
+              url: mqtt://localhost:1883
+              password: ${PLEXUS_CHECK_TEST_UNSET}
+            agents:
+              - id: climate
+                type: llm
+                subscribe: [{topic: a/b, qos: 3}]
+                modle: fast
+            """
+        let path = try temporaryFile("broken.yaml", contents: Array(yaml.utf8))
+        let output = try await plexus(["check", path])
+        #expect(output.status == 1, "\(output)")
+        #expect(output.standardOutput.isEmpty, "\(output)")
+        #expect(
+            output.standardError.split(separator: "\n") == [
+                "\(path):5:13: broker.password: environment variable PLEXUS_CHECK_TEST_UNSET is not set; export it or write ${PLEXUS_CHECK_TEST_UNSET:-default}",
+                "\(path):9:35: agents[0].subscribe[0].qos: 3 is not a QoS; use 0, 1 or 2",
+                "\(path):10:5: agents[0].modle: unknown key 'modle'; did you mean 'model'?",
+            ], "\(output)")
+    }
+}
