@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "PlexusMQTT", targets: ["PlexusMQTT"]),
+        .library(name: "PlexusCore", targets: ["PlexusCore"]),
         .library(name: "PlexusTesting", targets: ["PlexusTesting"]),
         .executable(name: "plexus", targets: ["PlexusCLI"]),
     ],
@@ -23,6 +24,13 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "PlexusCore",
+            dependencies: [
+                "PlexusMQTT",
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .target(
@@ -55,6 +63,14 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "PlexusCoreTests",
+            dependencies: [
+                "PlexusCore",
+                "PlexusMQTT",
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "PlexusTestingTests", dependencies: ["PlexusTesting"]),
