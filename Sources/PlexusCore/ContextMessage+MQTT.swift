@@ -23,11 +23,11 @@ extension ContextMessage {
     ///   - qos: knowledge is published at least once by default (DESIGN.md).
     ///   - now: the clock for the MQTT Message Expiry Interval.
     ///
-    /// On MQTT 5 ``expires`` is also the Message Expiry Interval (seconds left, rounded
-    /// up, at least 1 so that an already expired message is still delivered to nobody
-    /// rather than kept forever: 0 is not a valid interval and absence means "never"),
-    /// so the broker drops the message instead of delivering stale knowledge to an
-    /// agent that reconnects late. The `expires` attribute stays the authority, since
+    /// On MQTT 5 ``expires`` is also the Message Expiry Interval, so the broker drops
+    /// the message instead of delivering stale knowledge to an agent that reconnects
+    /// late. The interval is the seconds left, rounded up, and at least 1: a message
+    /// that is already past its expiry must not go out without an interval, which
+    /// would mean "never expires". The `expires` attribute stays the authority, since
     /// brokers count the interval down.
     public func mqttMessage(
         topic: String,
@@ -52,6 +52,20 @@ extension ContextMessage {
         case .v311:
             return MQTTMessage(topic: topic, payload: ByteBuffer(bytes: cloudEvent.jsonBytes), qos: qos)
         }
+    }
+
+    /// The MQTT message for this context message on its knowledge topic,
+    /// `<namespace>/knowledge/<subject>` (``PlexusTopics/knowledge(subject:)``).
+    ///
+    /// Cannot fail: ``subject`` was checked against the same rules when the message
+    /// was made, and `topics` validated its namespace.
+    public func mqttMessage(
+        in topics: PlexusTopics,
+        version: MQTTProtocolVersion,
+        qos: MQTTQoS = .atLeastOnce,
+        now: Date = Date()
+    ) -> MQTTMessage {
+        mqttMessage(topic: "\(topics.namespace)/knowledge/\(subject)", version: version, qos: qos, now: now)
     }
 
     /// The media type of the CloudEvents JSON event format (structured content mode).

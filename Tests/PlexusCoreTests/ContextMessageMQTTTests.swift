@@ -53,6 +53,15 @@ import Testing
         ])
     }
 
+    @Test func knowledgeTopicOfTheSubject() throws {
+        let message = try sampleMessage()
+        let mqtt = message.mqttMessage(in: .standard, version: .v5)
+        #expect(mqtt.topic == "plexus/knowledge/home/hall/temperature")
+        #expect(PlexusTopics.standard.parse(mqtt.topic) == .knowledge(subject: message.subject))
+        let site = try PlexusTopics(namespace: "site-a/plexus")
+        #expect(message.mqttMessage(in: site, version: .v311).topic == "site-a/plexus/knowledge/home/hall/temperature")
+    }
+
     @Test func expiryIntervalIsAtLeastOneSecond() throws {
         let message = try ContextMessage(kind: .alert, source: "a", subject: "s", expires: referenceDate)
         let late = message.mqttMessage(topic: "t", version: .v5, now: referenceDate.addingTimeInterval(60))
