@@ -45,7 +45,7 @@ extension ContextMessage {
                 attributes[name] = String(number)
             case .number(let number)
             where !Self.knownAttributes.contains(name) && number == number.rounded()
-                && abs(number) <= 2_147_483_648:
+                && number >= -2_147_483_648 && number <= 2_147_483_647:
                 // CloudEvents Integer: a signed 32-bit value.
                 attributes[name] = JSONWriter.numberText(number)
             case .bool(let bool) where !Self.knownAttributes.contains(name):

@@ -229,6 +229,8 @@ import Testing
         #expect(structured(with("trust", true))?.attribute == "trust")
         #expect(structured(with("extra", ["nested": 1]))?.attribute == "extra")
         #expect(structured(with("extra", 1.5))?.attribute == "extra")
+        #expect(structured(with("extra", 2_147_483_648))?.attribute == "extra")
+        #expect(structured(with("extra", -2_147_483_648)) == nil)
         #expect(structured(with("data_base64", "AAAA"))?.attribute == "data_base64")
         #expect(structured(with("Bad-Name", "x"))?.attribute == "Bad-Name")
         #expect(structured(with("datacontenttype", "image/png"))?.attribute == "datacontenttype")
