@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "PlexusMQTT", targets: ["PlexusMQTT"]),
+        .library(name: "PlexusCore", targets: ["PlexusCore"]),
         .library(name: "PlexusTesting", targets: ["PlexusTesting"]),
         .library(name: "Plexus", targets: ["Plexus"]),
         .executable(name: "plexus", targets: ["PlexusCLI"]),
@@ -33,6 +34,13 @@ let package = Package(
             dependencies: [
                 .product(name: "Yams", package: "Yams"),
                 "PlexusMQTT",
+            ]
+        ),
+        .target(
+            name: "PlexusCore",
+            dependencies: [
+                "PlexusMQTT",
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .target(
@@ -66,6 +74,14 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "PlexusCoreTests",
+            dependencies: [
+                "PlexusCore",
+                "PlexusMQTT",
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "PlexusTestingTests", dependencies: ["PlexusTesting"]),
