@@ -32,6 +32,7 @@ let package = Package(
         .target(
             name: "Plexus",
             dependencies: [
+                "PlexusCore",
                 .product(name: "Yams", package: "Yams"),
                 "PlexusMQTT",
             ]

@@ -1,3 +1,5 @@
+import PlexusCore
+
 extension Manifest {
     /// `actuators.NAME:` — a device command topic that only the actuation gate writes,
     /// with the payload schema commands must match and the policy that decides on them.

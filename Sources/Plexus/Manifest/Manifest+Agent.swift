@@ -1,3 +1,4 @@
+import PlexusCore
 import PlexusMQTT
 
 extension Manifest {

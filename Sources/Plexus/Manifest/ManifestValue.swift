@@ -1,3 +1,5 @@
+import PlexusCore
+
 /// A YAML value from the manifest with the position of every node, after
 /// environment-variable substitution.
 ///
