@@ -82,6 +82,7 @@ let package = Package(
             dependencies: [
                 "PlexusCore",
                 "PlexusMQTT",
+                "PlexusTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),

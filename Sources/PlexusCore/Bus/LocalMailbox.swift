@@ -1,0 +1,292 @@
+import PlexusMQTT
+import Synchronization
+
+/// The bounded buffer between ``LocalBus`` and one subscription's consumer.
+///
+/// Memory stays bounded: at most `capacity` live messages wait here, and a publisher
+/// that finds the buffer full parks (with its one message) until the consumer takes
+/// one — backpressure, as DESIGN.md asks for knowledge messages, rather than dropping.
+/// Parked publishers are served first come, first served, so a publisher's messages
+/// keep their order. Retained messages delivered on subscribe sit in a separate
+/// prefix that is drained first; it holds references to messages the bus retains
+/// anyway, so it does not count against the capacity.
+final class LocalMailbox: Sendable {
+    struct Item: Sendable {
+        var message: MQTTMessage
+        /// When the message expires (MQTT 5 Message Expiry Interval), if it does.
+        var expiresAt: ContinuousClock.Instant?
+    }
+
+    private struct Producer {
+        var id: UInt64
+        var item: Item
+        var continuation: CheckedContinuation<Void, Never>
+    }
+
+    private enum Terminal {
+        case finished
+        case failed(any Error)
+    }
+
+    private enum Offer {
+        /// Buffered, or swallowed by a finished mailbox.
+        case placed
+        /// A consumer was waiting: resume it with this message.
+        case handOff(CheckedContinuation<MQTTMessage?, any Error>, MQTTMessage)
+        /// No room: the publisher must park.
+        case full
+    }
+
+    private struct State {
+        var prefix: [Item] = []
+        var prefixIndex = 0
+        var buffer: LocalRing<Item>
+        var producers = LocalRing<Producer>()
+        var nextProducerID: UInt64 = 0
+        var consumer: CheckedContinuation<MQTTMessage?, any Error>?
+        var terminal: Terminal?
+        var terminalReported = false
+    }
+
+    let capacity: Int
+    private let state: Mutex<State>
+
+    init(capacity: Int, retained: [Item]) {
+        precondition(capacity >= 1, "a subscription buffer holds at least one message")
+        self.capacity = capacity
+        var initial = State(buffer: LocalRing())
+        initial.prefix = retained
+        self.state = Mutex(initial)
+    }
+
+    // MARK: Producing
+
+    /// Hands `item` to the consumer, waiting while the buffer is full.
+    ///
+    /// Returns false when the waiting publisher was cancelled (the message is then not
+    /// delivered to this subscription). A finished subscription swallows the message,
+    /// as a broker does for a subscription that is gone.
+    func send(_ item: Item) async -> Bool {
+        let capacity = self.capacity
+        let offer = state.withLock { state in Self.offer(item, to: &state, capacity: capacity) }
+        switch offer {
+        case .placed:
+            return true
+        case .handOff(let consumer, let message):
+            consumer.resume(returning: message)
+            return true
+        case .full:
+            break
+        }
+        let id = state.withLock { state -> UInt64 in
+            defer { state.nextProducerID += 1 }
+            return state.nextProducerID
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let offer = state.withLock { state -> Offer? in
+                    // Re-check: the consumer may have made room since the fast path.
+                    let offer = Self.offer(item, to: &state, capacity: capacity)
+                    guard case .full = offer else { return offer }
+                    // Cancellation is flagged before the handler runs, so either we see
+                    // it here or the handler finds the parked producer.
+                    if Task.isCancelled { return .placed }
+                    state.producers.append(Producer(id: id, item: item, continuation: continuation))
+                    return nil
+                }
+                switch offer {
+                case nil:
+                    break
+                case .placed, .full:
+                    continuation.resume()
+                case .handOff(let consumer, let message):
+                    consumer.resume(returning: message)
+                    continuation.resume()
+                }
+            }
+            return !Task.isCancelled
+        } onCancel: {
+            let parked = state.withLock { state in state.producers.remove { $0.id == id }?.continuation }
+            parked?.resume()
+        }
+    }
+
+    /// Places `item` if there is room: straight into a waiting consumer's hands, or
+    /// into the buffer when no publisher is parked ahead of it.
+    private static func offer(_ item: Item, to state: inout State, capacity: Int) -> Offer {
+        if state.terminal != nil { return .placed }
+        if let consumer = state.consumer {
+            // A consumer only waits when nothing is buffered.
+            guard let message = deliverable(item, now: .now) else { return .placed }
+            state.consumer = nil
+            return .handOff(consumer, message)
+        }
+        if state.producers.isEmpty && state.buffer.count < capacity {
+            state.buffer.append(item)
+            return .placed
+        }
+        return .full
+    }
+
+    // MARK: Consuming
+
+    /// The next message; nil once the subscription finished and the buffer is drained.
+    func next() async throws -> MQTTMessage? {
+        enum Take {
+            case message(MQTTMessage, [CheckedContinuation<Void, Never>])
+            case end([CheckedContinuation<Void, Never>])
+            case failure(any Error, [CheckedContinuation<Void, Never>])
+            case wait([CheckedContinuation<Void, Never>])
+        }
+        let capacity = self.capacity
+        func take(_ state: inout State) -> Take {
+            var released: [CheckedContinuation<Void, Never>] = []
+            let now = ContinuousClock.now
+            while true {
+                let item: Item
+                if state.prefixIndex < state.prefix.count {
+                    item = state.prefix[state.prefixIndex]
+                    state.prefixIndex += 1
+                    if state.prefixIndex == state.prefix.count {
+                        state.prefix = []
+                        state.prefixIndex = 0
+                    }
+                } else if let buffered = state.buffer.popFirst() {
+                    item = buffered
+                    // Room was made: the longest-parked publisher's message moves in.
+                    while state.buffer.count < capacity, let producer = state.producers.popFirst() {
+                        state.buffer.append(producer.item)
+                        released.append(producer.continuation)
+                    }
+                } else {
+                    break
+                }
+                if let message = Self.deliverable(item, now: now) {
+                    return .message(message, released)
+                }
+            }
+            switch state.terminal {
+            case nil:
+                return .wait(released)
+            case .finished:
+                return .end(released)
+            case .failed(let error):
+                if state.terminalReported { return .end(released) }
+                state.terminalReported = true
+                return .failure(error, released)
+            }
+        }
+
+        let taken = state.withLock { state in take(&state) }
+        switch taken {
+        case .message(let message, let released):
+            for producer in released { producer.resume() }
+            return message
+        case .end(let released):
+            for producer in released { producer.resume() }
+            return nil
+        case .failure(let error, let released):
+            for producer in released { producer.resume() }
+            throw error
+        case .wait(let released):
+            for producer in released { producer.resume() }
+        }
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<MQTTMessage?, any Error>) in
+            let taken = state.withLock { state -> Take in
+                let taken = take(&state)
+                if case .wait = taken { state.consumer = continuation }
+                return taken
+            }
+            switch taken {
+            case .message(let message, let released):
+                for producer in released { producer.resume() }
+                continuation.resume(returning: message)
+            case .end(let released):
+                for producer in released { producer.resume() }
+                continuation.resume(returning: nil)
+            case .failure(let error, let released):
+                for producer in released { producer.resume() }
+                continuation.resume(throwing: error)
+            case .wait(let released):
+                for producer in released { producer.resume() }
+            }
+        }
+    }
+
+    /// Ends the subscription. Buffered messages are still delivered, then the sequence
+    /// finishes, or throws `error` once. Parked publishers are released; their
+    /// messages are not delivered, since the subscription is gone.
+    func finish(throwing error: (any Error)? = nil) {
+        let (consumer, producers) = state.withLock { state -> (CheckedContinuation<MQTTMessage?, any Error>?, [Producer]) in
+            guard state.terminal == nil else { return (nil, []) }
+            state.terminal = error.map { .failed($0) } ?? .finished
+            var producers: [Producer] = []
+            while let producer = state.producers.popFirst() { producers.append(producer) }
+            let consumer = state.consumer
+            state.consumer = nil
+            if consumer != nil, error != nil { state.terminalReported = true }
+            return (consumer, producers)
+        }
+        for producer in producers { producer.continuation.resume() }
+        if let consumer {
+            if let error { consumer.resume(throwing: error) } else { consumer.resume(returning: nil) }
+        }
+    }
+
+    /// The message as the consumer should see it, or nil when it expired while it
+    /// waited. A broker subtracts the time a message waited from its expiry interval
+    /// (MQTT 5.0 §3.3.2.3.3) and never delivers an expired one; so do we.
+    static func deliverable(_ item: Item, now: ContinuousClock.Instant) -> MQTTMessage? {
+        guard let expiresAt = item.expiresAt else { return item.message }
+        guard now < expiresAt else { return nil }
+        let remaining = expiresAt - now
+        var seconds = remaining.components.seconds
+        if remaining.components.attoseconds > 0 { seconds += 1 }
+        var message = item.message
+        message.properties.messageExpiryInterval = UInt32(clamping: max(1, seconds))
+        return message
+    }
+}
+
+/// A growable FIFO ring buffer: O(1) append and pop without the shifting of
+/// `Array.removeFirst`.
+struct LocalRing<Element> {
+    private var storage: [Element?] = []
+    private var head = 0
+    private(set) var count = 0
+
+    var isEmpty: Bool { count == 0 }
+
+    mutating func append(_ element: Element) {
+        if count == storage.count {
+            var grown: [Element?] = []
+            grown.reserveCapacity(max(4, storage.count * 2))
+            for offset in 0..<count { grown.append(storage[(head + offset) % storage.count]) }
+            grown.append(contentsOf: repeatElement(nil, count: max(4, storage.count * 2) - count))
+            storage = grown
+            head = 0
+        }
+        storage[(head + count) % storage.count] = element
+        count += 1
+    }
+
+    mutating func popFirst() -> Element? {
+        guard count > 0 else { return nil }
+        let element = storage[head]
+        storage[head] = nil
+        head = (head + 1) % storage.count
+        count -= 1
+        return element
+    }
+
+    /// Removes and returns the first element matching `predicate`, keeping the order of the rest.
+    mutating func remove(where predicate: (Element) -> Bool) -> Element? {
+        var kept = LocalRing()
+        var removed: Element?
+        while let element = popFirst() {
+            if removed == nil && predicate(element) { removed = element } else { kept.append(element) }
+        }
+        self = kept
+        return removed
+    }
+}
