@@ -18,9 +18,9 @@ struct TailCommand: AsyncParsableCommand {
         abstract: "Watch the agents' dialogue live: context messages threaded by causation, presence, dead letters.",
         discussion: """
             Subscribes to <ns>/knowledge/#, <ns>/agents/+ and <ns>/deadletter/# and prints \
-            one line per event: the time, the agent, the kind, the subject, a one-line summary \
-            of the data, the confidence, a ⚠ untrusted marker, and the message's short id \
-            (·XXXXXX, the id's last six characters). A reply is indented under its cause \
+            one line per event: the time, the message's short id (the last six characters \
+            of its ULID), the agent, the kind, the subject, a one-line summary of the data, \
+            the confidence, and ⚠ untrusted for untrusted content. A reply is indented under its cause \
             (└) when the cause was shown; otherwise it starts with ↳ and the cause's short \
             id. Presence changes (● online, ○ offline, ◐ restarting, ✗ failed), dead letters \
             with their reason, and knowledge messages that are not valid context messages \

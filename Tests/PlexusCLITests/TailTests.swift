@@ -216,7 +216,7 @@ struct TailTests {
             #expect(lines[0].contains("● planner online (llm)"), "\(lines[0])")
             #expect(lines[0].contains("[retained, since"), "\(lines[0])")
             #expect(lines[1].contains("  planner ") && lines[1].contains("question") && lines[1].contains(#"{text:"Is anyone home?"}"#))
-            #expect(lines[1].hasSuffix("·" + short(scenario.question.id)), "\(lines[1])")
+            #expect(lines[1].contains("  \(short(scenario.question.id))  planner "), "\(lines[1])")
             #expect(lines[2].contains("  └ presence ") && lines[2].contains("answer"), "\(lines[2])")
             #expect(lines[3].contains("    └ planner ") && lines[3].contains("decision") && lines[3].contains("{setpoint:17}"), "\(lines[3])")
             #expect(lines[4].contains("vision") && lines[4].contains("⚠ untrusted") && lines[4].contains("70%"), "\(lines[4])")

@@ -44,19 +44,19 @@ struct TailRenderer {
             return messageLine(message, placement: placement, retained: event.retained, p)
         case .presence(let card):
             let time = p.paint(LocalTime.clock(event.retained ? (card.since ?? event.receivedAt) : event.receivedAt), .dim)
-            return "\(time)  " + Self.presence(card, retained: event.retained, p)
+            return "\(time)  \(Self.blankID)" + Self.presence(card, retained: event.retained, p)
         case .presenceRemoved(let agent):
-            return "\(p.paint(LocalTime.clock(event.receivedAt), .dim))  \(p.paint("○", .dim)) \(p.paint(agent, .bold)) "
+            return "\(p.paint(LocalTime.clock(event.receivedAt), .dim))  \(Self.blankID)\(p.paint("○", .dim)) \(p.paint(agent, .bold)) "
                 + p.paint("card removed", .dim)
         case .deadLetter(let letter):
-            var line = "\(p.paint(LocalTime.clock(event.receivedAt), .dim))  \(p.paint("✗ dead letter", .boldRed)) "
+            var line = "\(p.paint(LocalTime.clock(event.receivedAt), .dim))  \(Self.blankID)\(p.paint("✗ dead letter", .boldRed)) "
                 + "\(p.paint(letter.agent, .bold)) rejected"
             if let topic = letter.originalTopic { line += " a message on \(topic)" }
             line += ": " + p.paint(letter.reason ?? "no reason given", .red)
             if !letter.payloadSummary.isEmpty { line += p.paint("  · " + letter.payloadSummary, .dim) }
             return line
         case .malformed(let what, _, _, let reason):
-            var line = "\(p.paint(LocalTime.clock(event.receivedAt), .dim))  \(p.paint("⚠ malformed \(what)", .boldYellow)) "
+            var line = "\(p.paint(LocalTime.clock(event.receivedAt), .dim))  \(Self.blankID)\(p.paint("⚠ malformed \(what)", .boldYellow)) "
                 + "on \(event.topic): \(p.paint(reason, .yellow))"
             let summary = DeadLetter.summary(of: event.payload)
             if !summary.isEmpty { line += p.paint("  · " + summary, .dim) }
@@ -83,6 +83,7 @@ struct TailRenderer {
         let subjectPadding = String(repeating: " ", count: max(0, subjectWidth - message.subject.count))
 
         var line = p.paint(LocalTime.clock(message.time), .dim) + "  "
+        line += p.paint(Threads.shortID(message.id.string), .dim) + "  "
         line += leadStyled + p.paint(message.source, .bold) + sourcePadding + "  "
         line += p.paint(message.kind.rawValue.padded(to: Self.kindWidth), Self.style(of: message.kind)) + "  "
         line += message.subject + subjectPadding + "  "
@@ -99,9 +100,11 @@ struct TailRenderer {
         if retained {
             line += "  " + p.paint("retained", .dim)
         }
-        line += "  " + p.paint("·" + Threads.shortID(message.id.string), .dim)
         return line
     }
+
+    /// The space the short id takes on lines that are not messages.
+    static let blankID = String(repeating: " ", count: 8)
 
     /// `● climate-agent online (climate)  listens home/+/temperature · shares home/hall/comfort`
     static func presence(_ card: AgentCard, retained: Bool, _ p: Palette) -> String {
