@@ -52,6 +52,7 @@ let package = Package(
             name: "PlexusCLI",
             dependencies: [
                 "Plexus",
+                "PlexusCore",
                 "PlexusMQTT",
                 "PlexusTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -87,7 +88,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PlexusTestingTests", dependencies: ["PlexusTesting"]),
-        .testTarget(name: "PlexusCLITests", dependencies: ["PlexusTesting"]),
+        .testTarget(name: "PlexusCLITests", dependencies: ["PlexusTesting", "PlexusCore", "PlexusMQTT"]),
         .testTarget(name: "PlexusTests", dependencies: ["Plexus"]),
     ],
     swiftLanguageModes: [.v6]

@@ -41,9 +41,9 @@ struct ConnectionOptions: ParsableArguments {
     var port: Int?
 
     @Option(
-        name: [.customShort("L"), .customLong("url")],
+        name: [.customShort("L"), .customLong("url"), .customLong("broker")],
         help: ArgumentHelp(
-            "Broker URL mqtt://[USER[:PASS]@]HOST[:PORT][/TOPIC] or mqtts://…; repeat for failover.",
+            "Broker URL mqtt://[USER[:PASS]@]HOST[:PORT][/TOPIC] or mqtts://…; repeat for failover. --broker is the same.",
             valueName: "url"))
     var urls: [String] = []
 

@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import PlexusMQTT
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The life of a long-running observer (`tail`, `agents --watch`): connect, subscribe,
+/// hand the subscription to a consumer, and stop when it is done, on SIGINT/SIGTERM,
+/// or after `-W`; note lost connections and reconnects on stderr.
+struct BusWatcher: Sendable {
+    enum Outcome: Sendable {
+        case done
+        case signal(Int32)
+        case timedOut
+        case failed(String)
+        case ignored
+    }
+
+    var connection: ConnectionOptions
+    var configuration: MQTTClientConfiguration
+    /// `-W`: give up after this many seconds with exit status 27.
+    var timeout: Double?
+
+    /// Connects, subscribes to `filters` at QoS 1, runs `consume` until it returns an
+    /// outcome or a signal or the timeout ends it, then disconnects.
+    ///
+    /// - Parameter prepare: runs once subscribed, with the client (before `consume`).
+    func watch(
+        filters: [String],
+        prepare: @escaping @Sendable (MQTTClient, MQTTSubscription) async throws -> Void = { _, _ in },
+        consume: @escaping @Sendable (MQTTSubscription) async -> Outcome
+    ) async throws {
+        let signals = Signals.stream([SIGINT, SIGTERM])
+        let client = MQTTClient(configuration: configuration)
+        let events = client.events()
+        let subscription: MQTTSubscription
+        do {
+            try await connection.connect(client)
+            subscription = try await client.subscribe(
+                to: filters.map { MQTTPacket.Subscription(filter: $0, qos: .atLeastOnce) })
+            if connection.debug {
+                printNote("subscribed to \(filters.joined(separator: ", "))")
+            }
+            try await prepare(client, subscription)
+        } catch {
+            await client.disconnect()
+            throw error
+        }
+        let quiet = connection.quiet
+        let timeout = self.timeout
+        let outcome = await withTaskGroup(of: Outcome.self) { group -> Outcome in
+            group.addTask { await consume(subscription) }
+            group.addTask {
+                for await number in signals { return .signal(number) }
+                return .ignored
+            }
+            if let timeout {
+                group.addTask {
+                    do {
+                        try await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
+                        return .timedOut
+                    } catch {
+                        return .ignored
+                    }
+                }
+            }
+            if !quiet {
+                group.addTask {
+                    var lost = false
+                    for await event in events {
+                        switch event {
+                        case .disconnected(let reason):
+                            lost = true
+                            printNote("connection lost (\(reason)); reconnecting")
+                        case .connected(let result) where lost:
+                            lost = false
+                            printNote("reconnected to \(result.server)")
+                        default:
+                            break
+                        }
+                    }
+                    return .ignored
+                }
+            }
+            var first: Outcome = .done
+            while let next = await group.next() {
+                if case .ignored = next { continue }
+                first = next
+                break
+            }
+            group.cancelAll()
+            await client.disconnect()
+            return first
+        }
+        switch outcome {
+        case .done, .signal, .ignored:
+            return
+        case .timedOut:
+            if !quiet { printNote("timed out after \(formatSeconds(timeout ?? 0)) s") }
+            throw ExitCode(ExitStatus.timedOut)
+        case .failed(let message):
+            throw CLIError(message)
+        }
+    }
+}
