@@ -108,7 +108,7 @@ public final class LocalBus: Bus {
     }
 
     func unsubscribe(_ id: Int) {
-        state.withLock { state in state.removeSubscription(id) }
+        _ = state.withLock { state in state.removeSubscription(id) }
     }
 
     func close(_ connection: LocalBusConnection, publishingWill: Bool) async {
