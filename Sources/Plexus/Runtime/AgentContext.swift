@@ -1,0 +1,151 @@
+import Foundation
+import Logging
+import PlexusCore
+import PlexusMQTT
+import Synchronization
+
+/// What an agent can do, handed to each of its calls.
+///
+/// Everything an agent sends goes through its own bus connection, so the broker
+/// holds it to what its manifest entry allows. Memory, models and actuation plug
+/// in here as those parts land (issues 4–6).
+public final class AgentContext: Sendable {
+    /// The agent's id from the manifest.
+    public let agentID: String
+    /// The topic layout of the deployment.
+    public let topics: PlexusTopics
+    /// A logger labelled with the agent's id.
+    public let logger: Logger
+    /// Subjects this agent may share on (manifest `share:`); empty allows any.
+    public let shareSubjects: [String]
+
+    let connection: any BusConnection
+    let protocolVersion: MQTTProtocolVersion
+    let now: @Sendable () -> Date
+    let timers: AgentTimers
+
+    init(
+        agentID: String,
+        topics: PlexusTopics,
+        logger: Logger,
+        shareSubjects: [String],
+        connection: any BusConnection,
+        protocolVersion: MQTTProtocolVersion,
+        now: @escaping @Sendable () -> Date,
+        timers: AgentTimers
+    ) {
+        self.agentID = agentID
+        self.topics = topics
+        self.logger = logger
+        self.shareSubjects = shareSubjects
+        self.connection = connection
+        self.protocolVersion = protocolVersion
+        self.now = now
+        self.timers = timers
+    }
+
+    /// The current time from the runtime's clock (injectable in tests).
+    public var currentTime: Date { now() }
+
+    /// Publishes a raw MQTT message (device commands go through the actuation gate instead).
+    public func publish(_ message: MQTTMessage) async throws {
+        try await connection.publish(message)
+    }
+
+    /// Shares a context message on its knowledge topic.
+    ///
+    /// - Throws: ``AgentContextError/subjectNotShared(_:allowed:)`` when the manifest's
+    ///   `share:` list does not name the subject (the broker's ACL would refuse it).
+    public func share(_ message: ContextMessage) async throws {
+        guard isShareable(message.subject) else {
+            throw AgentContextError.subjectNotShared(message.subject, allowed: shareSubjects)
+        }
+        try await connection.publish(message.mqttMessage(in: topics, version: protocolVersion, now: now()))
+    }
+
+    /// Makes and shares a new context message from this agent.
+    @discardableResult
+    public func share(
+        _ kind: ContextMessageKind,
+        subject: String,
+        data: JSONValue = .null,
+        confidence: Double? = nil,
+        trust: ContextMessageTrust = .trusted
+    ) async throws -> ContextMessage {
+        let message = try ContextMessage(
+            kind: kind, source: agentID, subject: subject, data: data, time: now(),
+            confidence: confidence, trust: trust
+        )
+        try await share(message)
+        return message
+    }
+
+    /// Delivers ``Agent/timerFired(_:context:)`` with `name` every `interval`, in the
+    /// agent's mailbox like any message. Scheduling a name again replaces it.
+    public func schedule(_ name: String, every interval: Duration) {
+        timers.schedule(name, every: interval)
+    }
+
+    /// Stops a timer.
+    public func cancelTimer(_ name: String) {
+        timers.cancel(name)
+    }
+
+    func isShareable(_ subject: String) -> Bool {
+        guard !shareSubjects.isEmpty else { return true }
+        return shareSubjects.contains { declared in
+            if declared == subject { return true }
+            guard let filter = try? MQTTTopicFilter(declared) else { return false }
+            return filter.matches(subject)
+        }
+    }
+}
+
+/// Mistakes an agent can make with its context.
+public enum AgentContextError: Error, Sendable, Hashable, CustomStringConvertible {
+    case subjectNotShared(String, allowed: [String])
+
+    public var description: String {
+        switch self {
+        case .subjectNotShared(let subject, let allowed):
+            "the agent may not share on '\(subject)': its manifest entry's share list is \(allowed); add the subject there"
+        }
+    }
+}
+
+/// The timers of one agent; each firing goes into the agent's mailbox.
+final class AgentTimers: Sendable {
+    private let tasks = Mutex<[String: Task<Void, Never>]>([:])
+    private let fire: @Sendable (String) async -> Void
+
+    init(fire: @escaping @Sendable (String) async -> Void) {
+        self.fire = fire
+    }
+
+    func schedule(_ name: String, every interval: Duration) {
+        let fire = self.fire
+        let task = Task {
+            while !Task.isCancelled {
+                do { try await Task.sleep(for: interval) } catch { return }
+                await fire(name)
+            }
+        }
+        let previous = tasks.withLock { tasks in
+            defer { tasks[name] = task }
+            return tasks[name]
+        }
+        previous?.cancel()
+    }
+
+    func cancel(_ name: String) {
+        tasks.withLock { $0.removeValue(forKey: name) }?.cancel()
+    }
+
+    func cancelAll() {
+        let all = tasks.withLock { tasks in
+            defer { tasks.removeAll() }
+            return Array(tasks.values)
+        }
+        for task in all { task.cancel() }
+    }
+}

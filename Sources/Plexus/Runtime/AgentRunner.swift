@@ -1,0 +1,224 @@
+import Foundation
+import Logging
+import NIOCore
+import PlexusCore
+import PlexusMQTT
+import Synchronization
+
+/// Counters of one running agent.
+public struct AgentStatistics: Sendable, Hashable {
+    /// Messages handed to the agent.
+    public var messagesHandled = 0
+    /// Messages sent to the dead-letter topic (invalid, or the handler threw on them).
+    public var deadLettered = 0
+    /// Messages dropped by overflow policies.
+    public var dropped = 0
+    /// Times the agent was made again after its handler threw.
+    public var restarts = 0
+    /// The agent crashed too often and was stopped.
+    public var failed = false
+}
+
+/// Runs one agent: its own bus connection, presence card, subscriptions feeding a
+/// bounded mailbox, the handler loop, dead-lettering and restarts.
+final class AgentRunner: Sendable {
+    let entry: Manifest.Agent
+    let driver: any AgentDriver
+    let bus: any Bus
+    let topics: PlexusTopics
+    let options: RuntimeOptions
+    let logger: Logger
+    private let counters = Mutex(AgentStatistics())
+    private let mailbox: Mailbox
+
+    init(entry: Manifest.Agent, driver: any AgentDriver, bus: any Bus, topics: PlexusTopics, options: RuntimeOptions) {
+        self.entry = entry
+        self.driver = driver
+        self.bus = bus
+        self.topics = topics
+        self.options = options
+        var logger = options.logger
+        logger[metadataKey: "agent"] = "\(entry.id)"
+        self.logger = logger
+        self.mailbox = Mailbox(capacity: options.mailboxCapacity)
+    }
+
+    var statistics: AgentStatistics {
+        var statistics = counters.withLock { $0 }
+        statistics.dropped = mailbox.droppedCount
+        return statistics
+    }
+
+    /// The MQTT client id: namespace and agent id, so one broker can host several deployments.
+    var clientID: String { "\(topics.namespace)-\(entry.id)" }
+
+    /// Runs until the task is cancelled (graceful: intake stops, the mailbox drains,
+    /// the offline card is published) or the agent crash-loops.
+    func run() async throws {
+        let startedAt = options.now()
+        let card = try AgentCard(
+            id: entry.id, type: entry.type, status: .online, since: startedAt,
+            subscriptions: entry.subscriptions.map(\.filter.string), shares: entry.shares, startedAt: startedAt
+        )
+        let connection = try await bus.connect(
+            BusConnectionOptions(
+                clientID: clientID,
+                username: entry.credentials?.username,
+                password: entry.credentials?.password,
+                will: card.offline().mqttMessage(topics: topics, version: options.protocolVersion)
+            )
+        )
+        try await connection.publish(card.mqttMessage(topics: topics, version: options.protocolVersion))
+        let mailbox = self.mailbox
+        let timers = AgentTimers { name in
+            await mailbox.send(.timer(name), policy: .keepLatest, coalescingKey: "timer \(name)")
+        }
+        let context = AgentContext(
+            agentID: entry.id, topics: topics, logger: logger, shareSubjects: entry.shares,
+            connection: connection, protocolVersion: options.protocolVersion, now: options.now, timers: timers
+        )
+        var subscriptions: [(BusSubscription, Manifest.Subscription)] = []
+        for subscription in entry.subscriptions {
+            let live = try await connection.subscribe(to: [.init(filter: subscription.filter.string, qos: subscription.qos)])
+            subscriptions.append((live, subscription))
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for (live, subscription) in subscriptions {
+                group.addTask { await self.pump(live, subscription: subscription, connection: connection) }
+            }
+            await withTaskCancellationHandler {
+                await self.handleMailbox(context: context, connection: connection, card: card)
+            } onCancel: {
+                mailbox.close()
+            }
+            group.cancelAll()
+        }
+        timers.cancelAll()
+        let final: AgentCard.Status = statistics.failed ? .failed : .offline
+        try? await connection.publish(card.with(status: final, since: options.now()).mqttMessage(topics: topics, version: options.protocolVersion))
+        await connection.disconnect()
+    }
+
+    /// Moves one subscription's messages into the mailbox; invalid knowledge is dead-lettered.
+    private func pump(_ subscription: BusSubscription, subscription entry: Manifest.Subscription, connection: any BusConnection) async {
+        let filter = entry.filter.string
+        do {
+            for try await message in subscription {
+                var context: ContextMessage?
+                var policy = OverflowPolicy(rawValue: entry.overflow.rawValue) ?? .backpressure
+                switch topics.parse(message.topic) {
+                case .knowledge:
+                    policy = .backpressure
+                    do {
+                        context = try ContextMessage(mqttMessage: message)
+                    } catch {
+                        await deadLetter(message, reason: error.description, connection: connection)
+                        continue
+                    }
+                case .inbox:
+                    policy = .backpressure
+                default:
+                    break
+                }
+                let delivered = AgentMessage(mqtt: message, filter: filter, context: context)
+                if await !mailbox.send(.message(delivered), policy: policy, coalescingKey: message.topic) { return }
+            }
+        } catch {
+            if !(error is CancellationError) {
+                logger.warning("subscription ended", metadata: ["filter": "\(filter)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// The handler loop with supervision: a throwing handler dead-letters its message,
+    /// and the agent is made again after a backoff, unless it crash-loops.
+    private func handleMailbox(context: AgentContext, connection: any BusConnection, card: AgentCard) async {
+        let clock = ContinuousClock()
+        var crashes: [ContinuousClock.Instant] = []
+        while true {
+            var instance: any AgentInstance
+            do {
+                instance = try driver.makeInstance()
+                try await instance.start(context: context)
+            } catch {
+                guard await recordCrash(error, message: nil, crashes: &crashes, clock: clock, context: context, connection: connection, card: card) else { return }
+                continue
+            }
+            var crashed = false
+            while let item = await mailbox.next() {
+                do {
+                    switch item {
+                    case .message(let message):
+                        counters.withLock { $0.messagesHandled += 1 }
+                        try await instance.handle(message, context: context)
+                    case .timer(let name):
+                        try await instance.timerFired(name, context: context)
+                    }
+                } catch {
+                    var failed: MQTTMessage?
+                    if case .message(let message) = item { failed = message.mqtt }
+                    guard await recordCrash(error, message: failed, crashes: &crashes, clock: clock, context: context, connection: connection, card: card) else { return }
+                    crashed = true
+                    break
+                }
+            }
+            if !crashed { return }
+        }
+    }
+
+    /// Counts a crash, dead-letters the message that caused it, waits the backoff.
+    /// Returns false when the agent must stop (crash loop, or the runtime stops).
+    private func recordCrash(
+        _ error: any Error, message: MQTTMessage?, crashes: inout [ContinuousClock.Instant],
+        clock: ContinuousClock, context: AgentContext, connection: any BusConnection, card: AgentCard
+    ) async -> Bool {
+        let now = clock.now
+        crashes = crashes.filter { now - $0 < options.crashLoopWindow } + [now]
+        logger.error("agent handler threw", metadata: ["error": "\(error)", "crashes": "\(crashes.count)"])
+        if let message {
+            await deadLetter(message, reason: "the handler of agent '\(entry.id)' threw: \(error)", connection: connection)
+        }
+        if crashes.count >= options.crashLoopLimit {
+            counters.withLock { $0.failed = true }
+            logger.critical("agent crash-loops; stopped", metadata: ["limit": "\(options.crashLoopLimit)"])
+            mailbox.close()
+            return false
+        }
+        counters.withLock { $0.restarts += 1 }
+        try? await connection.publish(card.with(status: .restarting, since: options.now()).mqttMessage(topics: topics, version: options.protocolVersion))
+        do {
+            try await Task.sleep(for: options.restartDelay(afterCrashes: crashes.count))
+        } catch {
+            return false
+        }
+        try? await connection.publish(card.with(status: .online, since: options.now()).mqttMessage(topics: topics, version: options.protocolVersion))
+        return true
+    }
+
+    /// Publishes a rejected message to `<ns>/deadletter/<agent>` with the reason.
+    ///
+    /// On MQTT 5 the message goes as it was, with `reason` and `topic` user
+    /// properties; on 3.1.1 as JSON `{"reason", "topic", "payload"}`.
+    private func deadLetter(_ message: MQTTMessage, reason: String, connection: any BusConnection) async {
+        counters.withLock { $0.deadLettered += 1 }
+        logger.warning("dead-lettered", metadata: ["topic": "\(message.topic)", "reason": "\(reason)"])
+        guard let topic = try? topics.deadLetter(entry.id) else { return }
+        let letter: MQTTMessage
+        switch options.protocolVersion {
+        case .v5:
+            var properties = MQTTProperties(contentType: message.properties.contentType)
+            properties.userProperties = [.init("reason", reason), .init("topic", message.topic)]
+            letter = MQTTMessage(topic: topic, payload: message.payload, qos: .atLeastOnce, properties: properties)
+        case .v311:
+            let json: JSONValue = .object([
+                "reason": .string(reason), "topic": .string(message.topic), "payload": .string(message.payloadString),
+            ])
+            letter = MQTTMessage(topic: topic, payload: ByteBuffer(bytes: json.jsonBytes), qos: .atLeastOnce)
+        }
+        do {
+            try await connection.publish(letter)
+        } catch {
+            logger.error("could not publish a dead letter", metadata: ["error": "\(error)"])
+        }
+    }
+}

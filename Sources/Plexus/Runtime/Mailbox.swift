@@ -1,0 +1,163 @@
+import Synchronization
+
+/// What an agent does when a subscription delivers faster than the agent handles.
+public enum OverflowPolicy: String, Sendable, Hashable {
+    /// The reader waits: the broker holds the backlog. Knowledge and direct requests
+    /// always use it, so they are never dropped.
+    case backpressure
+    /// Drop the oldest queued message of such subscriptions (counted).
+    case dropOldest = "drop-oldest"
+    /// Keep only the newest queued message per topic (counted): right for telemetry
+    /// whose latest value is all that matters.
+    case keepLatest = "keep-latest"
+}
+
+/// The bounded, serial queue of one agent: messages from all its subscriptions and
+/// its timers, handled one at a time.
+///
+/// Each item carries its subscription's ``OverflowPolicy``. When the mailbox is full,
+/// a `keepLatest` message replaces the queued one of its topic, a `dropOldest` or
+/// `keepLatest` message may push out the oldest droppable item, and everything else
+/// waits for room. Dropped messages are counted, never lost silently.
+final class Mailbox: Sendable {
+    enum Item: Sendable {
+        case message(AgentMessage)
+        case timer(String)
+    }
+
+    private struct Entry {
+        var item: Item
+        var policy: OverflowPolicy
+        var coalescingKey: String?
+    }
+
+    private struct State {
+        var entries: [Entry] = []
+        var head = 0
+        var consumer: CheckedContinuation<Item?, Never>?
+        var waitingSenders: [CheckedContinuation<Void, Never>] = []
+        var isClosed = false
+        var dropped = 0
+
+        var count: Int { entries.count - head }
+
+        mutating func popFirst() -> Entry? {
+            guard head < entries.count else { return nil }
+            let entry = entries[head]
+            head += 1
+            if head > 64 && head * 2 > entries.count {
+                entries.removeFirst(head)
+                head = 0
+            }
+            return entry
+        }
+    }
+
+    let capacity: Int
+    private let state = Mutex(State())
+
+    init(capacity: Int) {
+        precondition(capacity > 0, "a mailbox holds at least one item")
+        self.capacity = capacity
+    }
+
+    /// Messages dropped by overflow policies so far.
+    var droppedCount: Int { state.withLock { $0.dropped } }
+
+    /// Queued items.
+    var count: Int { state.withLock { $0.count } }
+
+    /// Queues an item, waiting for room when the policy says so.
+    ///
+    /// - Returns: false when the mailbox is closed (the item was not queued).
+    @discardableResult
+    func send(_ item: Item, policy: OverflowPolicy, coalescingKey: String? = nil) async -> Bool {
+        while true {
+            enum Outcome { case queued(CheckedContinuation<Item?, Never>?), closed, full }
+            let outcome = state.withLock { state -> Outcome in
+                if state.isClosed { return .closed }
+                let entry = Entry(item: item, policy: policy, coalescingKey: coalescingKey)
+                if let consumer = state.consumer {
+                    // The consumer waits on an empty mailbox: hand the item over
+                    // directly (resumed outside the lock).
+                    state.consumer = nil
+                    return .queued(consumer)
+                }
+                if policy == .keepLatest, let key = coalescingKey,
+                    let index = state.entries[state.head...].firstIndex(where: { $0.coalescingKey == key && $0.policy == .keepLatest })
+                {
+                    state.entries[index] = entry
+                    state.dropped += 1
+                    return .queued(nil)
+                }
+                if state.count < capacity {
+                    state.entries.append(entry)
+                    return .queued(nil)
+                }
+                if policy != .backpressure,
+                    let index = state.entries[state.head...].firstIndex(where: { $0.policy != .backpressure })
+                {
+                    state.entries.remove(at: index)
+                    state.entries.append(entry)
+                    state.dropped += 1
+                    return .queued(nil)
+                }
+                return .full
+            }
+            switch outcome {
+            case .queued(let consumer):
+                consumer?.resume(returning: item)
+                return true
+            case .closed:
+                return false
+            case .full:
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let resumeNow = state.withLock { state -> Bool in
+                        if state.isClosed || state.count < capacity { return true }
+                        state.waitingSenders.append(continuation)
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+            }
+        }
+    }
+
+    /// The next item; nil once the mailbox is closed and empty.
+    func next() async -> Item? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Item?, Never>) in
+            enum Outcome { case item(Item, CheckedContinuation<Void, Never>?), finished, wait }
+            let outcome = state.withLock { state -> Outcome in
+                if let entry = state.popFirst() {
+                    let sender = state.waitingSenders.isEmpty ? nil : state.waitingSenders.removeFirst()
+                    return .item(entry.item, sender)
+                }
+                if state.isClosed { return .finished }
+                state.consumer = continuation
+                return .wait
+            }
+            switch outcome {
+            case .item(let item, let sender):
+                sender?.resume()
+                continuation.resume(returning: item)
+            case .finished:
+                continuation.resume(returning: nil)
+            case .wait:
+                break
+            }
+        }
+    }
+
+    /// Stops intake: senders get false, the consumer drains what is queued, then nil.
+    func close() {
+        let (consumer, senders) = state.withLock { state -> (CheckedContinuation<Item?, Never>?, [CheckedContinuation<Void, Never>]) in
+            state.isClosed = true
+            let consumer = state.count == 0 ? state.consumer : nil
+            if consumer != nil { state.consumer = nil }
+            defer { state.waitingSenders.removeAll() }
+            return (consumer, state.waitingSenders)
+        }
+        consumer?.resume(returning: nil)
+        for sender in senders { sender.resume() }
+    }
+}

@@ -1,0 +1,31 @@
+import Foundation
+import Logging
+import PlexusMQTT
+
+/// How a runtime runs its agents; the defaults suit a deployment, tests shorten the delays.
+public struct RuntimeOptions: Sendable {
+    /// The MQTT version the agents' messages are encoded for.
+    public var protocolVersion: MQTTProtocolVersion = .v5
+    /// Items an agent's mailbox holds before its overflow policies apply.
+    public var mailboxCapacity = 256
+    /// First delay before restarting an agent whose handler threw; doubles per crash.
+    public var initialRestartDelay: Duration = .milliseconds(100)
+    public var maximumRestartDelay: Duration = .seconds(10)
+    /// An agent that crashes this many times within ``crashLoopWindow`` is stopped
+    /// and its card says `failed`; the other agents go on.
+    public var crashLoopLimit = 5
+    public var crashLoopWindow: Duration = .seconds(60)
+    /// The wall clock for message times and cards.
+    public var now: @Sendable () -> Date = { Date() }
+    public var logger = Logger(label: "plexus.runtime")
+
+    public init() {}
+
+    func restartDelay(afterCrashes crashes: Int) -> Duration {
+        var delay = initialRestartDelay
+        for _ in 1..<max(crashes, 1) where delay < maximumRestartDelay {
+            delay *= 2
+        }
+        return min(delay, maximumRestartDelay)
+    }
+}
