@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "PlexusCore", targets: ["PlexusCore"]),
         .library(name: "PlexusTesting", targets: ["PlexusTesting"]),
         .library(name: "Plexus", targets: ["Plexus"]),
+        .library(name: "PlexusAgents", targets: ["PlexusAgents"]),
         .executable(name: "plexus", targets: ["PlexusCLI"]),
     ],
     dependencies: [
@@ -44,6 +45,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // Ready agents (DESIGN.md): built-in types of the `plexus` binary.
+        .target(
+            name: "PlexusAgents",
+            dependencies: ["Plexus", "PlexusCore", "PlexusMQTT"]
+        ),
         .target(
             name: "PlexusTesting",
             dependencies: []
@@ -51,6 +57,7 @@ let package = Package(
         .executableTarget(
             name: "PlexusCLI",
             dependencies: [
+                "PlexusAgents",
                 "Plexus",
                 "PlexusCore",
                 "PlexusMQTT",
@@ -90,6 +97,7 @@ let package = Package(
         .testTarget(name: "PlexusTestingTests", dependencies: ["PlexusTesting"]),
         .testTarget(name: "PlexusCLITests", dependencies: ["PlexusTesting", "PlexusCore", "PlexusMQTT"]),
         .testTarget(name: "PlexusTests", dependencies: ["Plexus"]),
+        .testTarget(name: "PlexusAgentsTests", dependencies: ["PlexusAgents"]),
     ],
     swiftLanguageModes: [.v6]
 )

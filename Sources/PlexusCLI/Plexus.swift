@@ -11,7 +11,7 @@ struct Plexus: AsyncParsableCommand {
         commandName: "plexus",
         abstract: "Plexus: a multi-agent knowledge bus over MQTT.",
         discussion: """
-            Validate a deployment manifest with `plexus check FILE`. Talk to any MQTT 5 or \
+            Validate a deployment manifest with `plexus check FILE` and run its agents with `plexus run FILE`. Talk to any MQTT 5 or \
             3.1.1 broker with `plexus pub` and `plexus sub` \
             (flags follow mosquitto_pub and mosquitto_sub), and measure the MQTT client \
             with `plexus bench mqtt`. Watch the agents' dialogue with `plexus tail` and their \
@@ -19,7 +19,7 @@ struct Plexus: AsyncParsableCommand {
             """,
         version: Plexus.version,
         subcommands: [
-            CheckCommand.self, PubCommand.self, SubCommand.self, TailCommand.self, AgentsCommand.self, BenchCommand.self,
+            CheckCommand.self, RunCommand.self, PubCommand.self, SubCommand.self, TailCommand.self, AgentsCommand.self, BenchCommand.self,
         ]
     )
 }

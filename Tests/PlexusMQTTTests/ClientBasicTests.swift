@@ -100,4 +100,18 @@ struct ClientBasicTests {
             }
         }
     }
+
+    @Test("a second iterator over one subscription throws a clear error instead of trapping")
+    func secondIterator() async throws {
+        try await withMosquitto { broker in
+            try await withClient(try testConfiguration(broker.url)) { client in
+                let subscription = try await client.subscribe(to: "twice")
+                var first = subscription.makeAsyncIterator()
+                var second = subscription.makeAsyncIterator()
+                await #expect(throws: MQTTClientError.self) { _ = try await second.next() }
+                try await client.publish(to: "twice", payload: "one", qos: .atLeastOnce)
+                #expect(try await first.next()?.payloadString == "one")
+            }
+        }
+    }
 }

@@ -167,34 +167,20 @@ struct ManifestReader {
         return strings
     }
 
-    /// A duration: a number of seconds, or a number with a unit `ms`, `s`, `m`, `h`
-    /// (`500ms`, `30s`, `2m`, `1.5h`). Must be positive.
+    /// A duration (``ManifestDuration``): seconds, or a number with a unit `ms`, `s`,
+    /// `m`, `h`. Must be positive.
     func duration(_ value: ManifestValue?, _ path: ManifestKeyPath) -> Duration? {
         guard let value else { return nil }
-        let hint = "a duration: seconds, or a number with ms, s, m or h (500ms, 30s, 2m, 1h)"
         guard case .scalar(let scalar) = value, !scalar.isUnresolved else {
             if case .scalar(let scalar) = value, scalar.isUnresolved { return nil }
-            mismatch(value, path, expected: hint)
+            mismatch(value, path, expected: ManifestDuration.hint)
             return nil
         }
-        let text = scalar.text.trimmingCharacters(in: .whitespaces)
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        var seconds: Double?
-        if let plain = Double(text) {
-            seconds = plain
-        } else {
-            for (suffix, factor) in units where text.hasSuffix(suffix) {
-                if let amount = Double(text.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)) {
-                    seconds = amount * factor
-                    break
-                }
-            }
-        }
-        guard let seconds, seconds.isFinite, seconds > 0, seconds <= 365 * 24 * 3600 else {
-            diagnostics.report(scalar.position, path, "'\(scalar.text)' is not \(hint), greater than zero and at most a year")
+        guard let parsed = ManifestDuration(text: scalar.text) else {
+            diagnostics.report(scalar.position, path, "'\(scalar.text)' is not \(ManifestDuration.hint), greater than zero and at most a year")
             return nil
         }
-        return .milliseconds(Int64((seconds * 1000).rounded()))
+        return parsed.duration
     }
 
     // MARK: Domain values

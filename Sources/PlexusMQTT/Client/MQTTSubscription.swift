@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// The messages of one subscription, as an async sequence.
@@ -19,6 +20,8 @@ public struct MQTTSubscription: AsyncSequence, Sendable {
     /// The QoS the broker granted for each filter, in order.
     public let grantedQoS: [MQTTQoS]
     let sequence: MQTTRoute.Producer
+    /// Shared by every copy: the messages can be read by one iterator only.
+    let iteration = IterationClaim()
 
     /// Ends the subscription: UNSUBSCRIBE for filters no other subscription of this
     /// client uses, and the sequence finishes.
@@ -26,15 +29,39 @@ public struct MQTTSubscription: AsyncSequence, Sendable {
         try await client.unsubscribe(routeID: routeID)
     }
 
+    /// The iterator over the messages. A subscription is read by one iterator: a
+    /// second one throws ``MQTTClientError/invalidConfiguration(_:)`` from its first
+    /// `next()` instead of stealing messages (and ending the first iteration
+    /// unsubscribes, so there would be nothing left to read).
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: sequence.makeAsyncIterator())
+        guard iteration.claim() else { return AsyncIterator(base: nil) }
+        return AsyncIterator(base: sequence.makeAsyncIterator())
     }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
-        var base: MQTTRoute.Producer.AsyncIterator
+        var base: MQTTRoute.Producer.AsyncIterator?
 
         public mutating func next() async throws -> MQTTMessage? {
-            try await base.next()
+            guard var base else {
+                throw MQTTClientError.invalidConfiguration(
+                    "this subscription is already being read: iterate a subscription once, or subscribe again for a second reader"
+                )
+            }
+            defer { self.base = base }
+            return try await base.next()
+        }
+    }
+}
+
+/// Records that a subscription's single iterator was made.
+final class IterationClaim: Sendable {
+    private let claimed = NIOLockedValueBox(false)
+
+    /// True the first time only.
+    func claim() -> Bool {
+        claimed.withLockedValue { claimed in
+            defer { claimed = true }
+            return !claimed
         }
     }
 }
