@@ -293,6 +293,22 @@ struct JSONSchemaLimitTests {
         #expect(error.problems[0].path.components.count == 33)
     }
 
+    @Test func deepValuesInsideSchemas() throws {
+        var deep: JSONValue = 1
+        for _ in 0..<200 { deep = [deep] }
+        let error = try #require(throws: JSONSchemaError.self) {
+            try JSONSchema(["const": deep, "enum": [deep], "default": deep, "examples": [1], "properties": ["a": ["const": deep]]])
+        }
+        #expect(
+            error.problems.map(\.description) == [
+                "$.const: nests deeper than 64 levels", "$.default: nests deeper than 64 levels", "$.enum: nests deeper than 64 levels",
+                "$.properties.a.const: nests deeper than 64 levels",
+            ])
+        var ok: JSONValue = 1
+        for _ in 0..<JSONSchema.maximumInstanceDepth { ok = [ok] }
+        #expect(try JSONSchema(["const": ok]).isValid(ok))
+    }
+
     @Test func schemaSize() throws {
         var properties: [String: JSONValue] = [:]
         for index in 0..<3_000 { properties["p\(index)"] = ["type": "number"] }

@@ -135,6 +135,11 @@ struct JSONSchemaCompiler {
         for key in members.keys.sorted() {
             let value = members[key]!
             let keyPath = path.appending(key)
+            if ["const", "enum", "default", "examples"].contains(key), Self.nests(value, deeperThan: JSONSchema.maximumInstanceDepth) {
+                // Equality with such a value would recurse as deep; no instance can be.
+                report(keyPath, "nests deeper than \(JSONSchema.maximumInstanceDepth) levels")
+                continue
+            }
             switch key {
             case "type": keywords.types = types(value, at: keyPath)
             case "enum":
@@ -270,6 +275,16 @@ struct JSONSchemaCompiler {
             return "unknown keyword \(quoted); did you mean '\(suggestion)'?"
         }
         return "unknown keyword \(quoted); supported: \(Self.supportedKeywords.joined(separator: ", ")) (and the annotations \(Self.annotationKeywords.dropLast().joined(separator: ", ")))"
+    }
+
+    /// True when `value` nests deeper than `limit` arrays and objects; recurses at most
+    /// `limit + 1` levels, however deep the value is.
+    static func nests(_ value: JSONValue, deeperThan limit: Int) -> Bool {
+        switch value {
+        case .null, .bool, .number, .string: false
+        case .array(let elements): limit == 0 || elements.contains { nests($0, deeperThan: limit - 1) }
+        case .object(let members): limit == 0 || members.values.contains { nests($0, deeperThan: limit - 1) }
+        }
     }
 
     private mutating func types(_ value: JSONValue, at path: JSONPath) -> [JSONSchemaType]? {
