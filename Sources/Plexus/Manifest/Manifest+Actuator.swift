@@ -34,11 +34,7 @@ extension Manifest {
                 .flatMap { reader.topicName($0, fields.path("topic")) }
             var schema: JSONValue?
             if let value = fields["schema"] {
-                if case .mapping = value {
-                    schema = value.json
-                } else {
-                    reader.mismatch(value, fields.path("schema"), expected: "a JSON Schema as a mapping (type, properties, …)")
-                }
+                schema = reader.schema(value, fields.path("schema"))
             }
             var stateTopics: [String: String] = [:]
             if let value = fields["state_topics"] {

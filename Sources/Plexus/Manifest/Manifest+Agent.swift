@@ -179,11 +179,7 @@ extension Manifest {
             let overflow = fields["overflow"].flatMap { reader.choice($0, fields.path("overflow"), Overflow.self) } ?? .backpressure
             var schema: JSONValue?
             if let schemaValue = fields["schema"] {
-                if case .mapping = schemaValue {
-                    schema = schemaValue.json
-                } else {
-                    reader.mismatch(schemaValue, fields.path("schema"), expected: "a JSON Schema as a mapping (type, properties, …)")
-                }
+                schema = reader.schema(schemaValue, fields.path("schema"))
             }
             guard let filter else { return nil }
             return Subscription(filter: filter, qos: qos, overflow: overflow, schema: schema)
