@@ -34,7 +34,7 @@ struct JSONSchemaPropertyTests {
         case 0: return .null
         case 1: return .bool(random.chance(2))
         case 2:
-            let numbers: [Double] = [0, -0.0, 1, -1, 10, 30, 30.5, 29.999, 0.1, 0.3, 1e300, -1e-300, 5e-324, 9_007_199_254_740_993]
+            let numbers: [Double] = [0, -0.0, 1, -1, 10, 30, 30.5, 29.999, 0.1, 0.3, 1e300, -1e-300, .leastNonzeroMagnitude, 9_007_199_254_740_992]
             return .number(random.chance(2) ? random.pick(numbers) : Double(random.int(-1000...1000)) / Double(random.pick([1, 2, 10, 3])))
         case 3:
             return .string((0..<random.int(0...6)).map { _ in random.pick(alphabet) }.joined())

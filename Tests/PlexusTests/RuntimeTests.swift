@@ -71,7 +71,11 @@ struct RuntimeTests {
             share: [climate/insights]
           - id: flaky
             type: test-flaky
-            subscribe: [devices/flaky/#, plexus/knowledge/junk/#]
+            subscribe:
+              - devices/flaky/#
+              - plexus/knowledge/junk/#
+              - topic: devices/gauge
+                schema: {type: number, maximum: 100}
             share: [flaky/ok]
         """
 
@@ -217,5 +221,27 @@ struct RuntimeTests {
         } throws: { error in
             String(describing: error).contains("'test-flakey', which this runtime does not know")
         }
+    }
+
+    @Test("telemetry that does not match its subscription's schema is dead-lettered with the violation")
+    func schemaMismatch() async throws {
+        let bus = LocalBus()
+        let observer = try await bus.connect(.init(clientID: "observer"))
+        let letters = try await observer.subscribe(to: "plexus/deadletter/flaky")
+        let oks = try await observer.subscribe(to: "plexus/knowledge/flaky/ok")
+        let cards = try await observer.subscribe(to: "plexus/agents/flaky")
+        let (runtime, task) = try Self.start(bus)
+        _ = try await Self.first(cards) { (try? AgentCard(mqttMessage: $0))?.status == .online }
+        try await observer.publish(to: "devices/gauge", payload: "150")
+        let letter = try await Self.first(letters) { _ in true }
+        let reason = try #require(letter.properties.userProperties.first { $0.name == "reason" }?.value)
+        #expect(reason.contains("150 is above the maximum 100"), "\(reason)")
+        try await observer.publish(to: "devices/gauge", payload: "42")
+        let ok = try await Self.first(oks) { _ in true }
+        #expect(try ContextMessage(mqttMessage: ok).data == .string("42"))
+        #expect(runtime.statistics(for: "flaky")?.deadLettered == 1)
+        task.cancel()
+        _ = try? await task.value
+        await observer.disconnect()
     }
 }

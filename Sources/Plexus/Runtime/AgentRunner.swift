@@ -102,6 +102,8 @@ final class AgentRunner: Sendable {
     /// Moves one subscription's messages into the mailbox; invalid knowledge is dead-lettered.
     private func pump(_ subscription: BusSubscription, subscription entry: Manifest.Subscription, connection: any BusConnection) async {
         let filter = entry.filter.string
+        // The manifest compiled this schema when it was read, so it compiles here too.
+        let schema = entry.schema.flatMap { try? JSONSchema($0) }
         do {
             for try await message in subscription {
                 var context: ContextMessage?
@@ -118,7 +120,14 @@ final class AgentRunner: Sendable {
                 case .inbox:
                     policy = .backpressure
                 default:
-                    break
+                    if let schema {
+                        let violations = schema.validate(payload: message.payload.readableBytesView)
+                        if !violations.isEmpty {
+                            let reason = violations.prefix(5).map(\.description).joined(separator: "; ")
+                            await deadLetter(message, reason: "the payload does not match the schema of '\(filter)': \(reason)", connection: connection)
+                            continue
+                        }
+                    }
                 }
                 let delivered = AgentMessage(mqtt: message, filter: filter, context: context)
                 if await !mailbox.send(.message(delivered), policy: policy, coalescingKey: message.topic) { return }
