@@ -96,7 +96,7 @@ let package = Package(
         ),
         .testTarget(name: "PlexusTestingTests", dependencies: ["PlexusTesting"]),
         .testTarget(name: "PlexusCLITests", dependencies: ["PlexusTesting", "PlexusCore", "PlexusMQTT"]),
-        .testTarget(name: "PlexusTests", dependencies: ["Plexus"]),
+        .testTarget(name: "PlexusTests", dependencies: ["Plexus", "PlexusTesting"]),
         .testTarget(name: "PlexusAgentsTests", dependencies: ["PlexusAgents"]),
     ],
     swiftLanguageModes: [.v6]

