@@ -23,6 +23,7 @@ public final class AgentContext: Sendable {
     let protocolVersion: MQTTProtocolVersion
     let now: @Sendable () -> Date
     let timers: AgentTimers
+    let requests: AgentRequests
 
     init(
         agentID: String,
@@ -32,7 +33,8 @@ public final class AgentContext: Sendable {
         connection: any BusConnection,
         protocolVersion: MQTTProtocolVersion,
         now: @escaping @Sendable () -> Date,
-        timers: AgentTimers
+        timers: AgentTimers,
+        requests: AgentRequests
     ) {
         self.agentID = agentID
         self.topics = topics
@@ -42,6 +44,7 @@ public final class AgentContext: Sendable {
         self.protocolVersion = protocolVersion
         self.now = now
         self.timers = timers
+        self.requests = requests
     }
 
     /// The current time from the runtime's clock (injectable in tests).
@@ -80,6 +83,55 @@ public final class AgentContext: Sendable {
         return message
     }
 
+    /// Asks another agent a question on its inbox and waits for the answer.
+    ///
+    /// The question travels as an MQTT 5 request: the response topic is this agent's
+    /// inbox and fresh correlation data pairs the answer with the question. The
+    /// handler waits; this agent's other messages queue in its mailbox meanwhile.
+    ///
+    /// - Throws: ``AgentContextError/noAnswer(timeout:)`` when none comes in time;
+    ///   ``AgentContextError/needsMQTT5`` on MQTT 3.1.1, which has no response topics.
+    public func ask(
+        _ agentID: String,
+        subject: String,
+        data: JSONValue = .null,
+        timeout: Duration = .seconds(10)
+    ) async throws -> ContextMessage {
+        guard protocolVersion == .v5 else { throw AgentContextError.needsMQTT5 }
+        let question = try ContextMessage(kind: .question, source: self.agentID, subject: subject, data: data, time: now())
+        var message = question.mqttMessage(topic: try topics.inbox(agentID), version: protocolVersion, now: now())
+        var correlation = [UInt8](repeating: 0, count: 16)
+        for index in correlation.indices { correlation[index] = .random(in: 0...255) }
+        message.properties.responseTopic = try topics.inbox(self.agentID)
+        message.properties.correlationData = correlation
+        let request = message
+        let connection = self.connection
+        return try await requests.wait(for: correlation, timeout: timeout) {
+            try await connection.publish(request)
+        }
+    }
+
+    /// Answers a question received on this agent's inbox (see ``ask(_:subject:data:timeout:)``).
+    ///
+    /// The answer is a reply to the question (same thread), sent to the asker's
+    /// response topic with its correlation data.
+    @discardableResult
+    public func answer(
+        _ question: AgentMessage,
+        data: JSONValue,
+        kind: ContextMessageKind = .answer,
+        trust: ContextMessageTrust = .trusted
+    ) async throws -> ContextMessage {
+        guard let request = question.context, let responseTopic = question.mqtt.properties.responseTopic else {
+            throw AgentContextError.notARequest(topic: question.topic)
+        }
+        let reply = try request.reply(kind: kind, source: agentID, data: data, trust: trust)
+        var message = reply.mqttMessage(topic: responseTopic, version: protocolVersion, now: now())
+        message.properties.correlationData = question.mqtt.properties.correlationData
+        try await connection.publish(message)
+        return reply
+    }
+
     /// Delivers ``Agent/timerFired(_:context:)`` with `name` every `interval`, in the
     /// agent's mailbox like any message. Scheduling a name again replaces it.
     public func schedule(_ name: String, every interval: Duration) {
@@ -104,11 +156,20 @@ public final class AgentContext: Sendable {
 /// Mistakes an agent can make with its context.
 public enum AgentContextError: Error, Sendable, Hashable, CustomStringConvertible {
     case subjectNotShared(String, allowed: [String])
+    case noAnswer(timeout: Duration)
+    case needsMQTT5
+    case notARequest(topic: String)
 
     public var description: String {
         switch self {
         case .subjectNotShared(let subject, let allowed):
             "the agent may not share on '\(subject)': its manifest entry's share list is \(allowed); add the subject there"
+        case .noAnswer(let timeout):
+            "no answer within \(timeout): the agent asked may be offline, busy, or not answer this subject"
+        case .needsMQTT5:
+            "asking another agent needs MQTT 5 (response topic and correlation data); set broker.protocol to 5"
+        case .notARequest(let topic):
+            "the message on '\(topic)' is not a question with a response topic, so it cannot be answered"
         }
     }
 }

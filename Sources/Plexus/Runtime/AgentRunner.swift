@@ -70,21 +70,25 @@ final class AgentRunner: Sendable {
         )
         try await connection.publish(card.mqttMessage(topics: topics, version: options.protocolVersion))
         let mailbox = self.mailbox
+        let requests = AgentRequests()
         let timers = AgentTimers { name in
             await mailbox.send(.timer(name), policy: .keepLatest, coalescingKey: "timer \(name)")
         }
         let context = AgentContext(
             agentID: entry.id, topics: topics, logger: logger, shareSubjects: entry.shares,
-            connection: connection, protocolVersion: options.protocolVersion, now: options.now, timers: timers
+            connection: connection, protocolVersion: options.protocolVersion, now: options.now, timers: timers,
+            requests: requests
         )
         var subscriptions: [(BusSubscription, Manifest.Subscription)] = []
-        for subscription in entry.subscriptions {
+        // Every agent listens on its own inbox for questions and for answers to its own.
+        let inbox = try Manifest.Subscription(filter: MQTTTopicFilter(topics.inbox(entry.id)))
+        for subscription in [inbox] + entry.subscriptions {
             let live = try await connection.subscribe(to: [.init(filter: subscription.filter.string, qos: subscription.qos)])
             subscriptions.append((live, subscription))
         }
         await withTaskGroup(of: Void.self) { group in
             for (live, subscription) in subscriptions {
-                group.addTask { await self.pump(live, subscription: subscription, connection: connection) }
+                group.addTask { await self.pump(live, subscription: subscription, connection: connection, requests: requests) }
             }
             await withTaskCancellationHandler {
                 await self.handleMailbox(context: context, connection: connection, card: card)
@@ -94,13 +98,17 @@ final class AgentRunner: Sendable {
             group.cancelAll()
         }
         timers.cancelAll()
+        requests.failAll(with: CancellationError())
         let final: AgentCard.Status = statistics.failed ? .failed : .offline
         try? await connection.publish(card.with(status: final, since: options.now()).mqttMessage(topics: topics, version: options.protocolVersion))
         await connection.disconnect()
     }
 
     /// Moves one subscription's messages into the mailbox; invalid knowledge is dead-lettered.
-    private func pump(_ subscription: BusSubscription, subscription entry: Manifest.Subscription, connection: any BusConnection) async {
+    private func pump(
+        _ subscription: BusSubscription, subscription entry: Manifest.Subscription, connection: any BusConnection,
+        requests: AgentRequests
+    ) async {
         let filter = entry.filter.string
         // The manifest compiled this schema when it was read, so it compiles here too.
         let schema = entry.schema.flatMap { try? JSONSchema($0) }
@@ -119,6 +127,17 @@ final class AgentRunner: Sendable {
                     }
                 case .inbox:
                     policy = .backpressure
+                    do {
+                        context = try ContextMessage(mqttMessage: message)
+                    } catch {
+                        await deadLetter(message, reason: error.description, connection: connection)
+                        continue
+                    }
+                    if let correlation = message.properties.correlationData, message.properties.responseTopic == nil,
+                        let answer = context, requests.deliver(answer, correlation: correlation)
+                    {
+                        continue
+                    }
                 default:
                     if let schema {
                         let violations = schema.validate(payload: message.payload.readableBytesView)
