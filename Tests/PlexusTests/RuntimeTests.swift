@@ -255,4 +255,33 @@ struct RuntimeTests {
         _ = try? await task.value
         await observer.disconnect()
     }
+
+    @Test("timers follow the injected clock: nothing fires until the test advances it")
+    func manualClock() async throws {
+        let bus = LocalBus()
+        let clock = ManualClock()
+        let manifest = try Manifest.parse(yaml: Self.manifest, fileName: "t.yaml", baseDirectory: "/tmp", environment: [:])
+        var options = RuntimeOptions()
+        options.clock = clock
+        let runtime = try PlexusRuntime(manifest: manifest, bus: bus, registry: Self.registry(), options: options)
+        let observer = try await bus.connect(.init(clientID: "observer"))
+        var readings = try await observer.subscribe(to: "plexus/knowledge/climate/hall").makeAsyncIterator()
+        let running = Task { try await runtime.run() }
+        while clock.sleeperCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        // No reading yet: the first message after this sentinel must be the sentinel.
+        let sentinel = try ContextMessage(kind: .observation, source: "observer", subject: "climate/hall", data: "sentinel")
+        try await observer.publish(sentinel.mqttMessage(in: .standard, version: .v5))
+        #expect(try ContextMessage(mqttMessage: try #require(try await readings.next())).data == "sentinel")
+        var values: [JSONValue] = []
+        for _ in 0..<3 {
+            clock.advance(by: .milliseconds(20))
+            let reading = try ContextMessage(mqttMessage: try #require(try await readings.next()))
+            if case .object(let data) = reading.data, let celsius = data["celsius"] { values.append(celsius) }
+            while clock.sleeperCount == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        }
+        #expect(values == [.number(20.5), .number(21), .number(21.5)])
+        running.cancel()
+        _ = try? await running.value
+        await observer.disconnect()
+    }
 }

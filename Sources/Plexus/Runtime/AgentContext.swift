@@ -177,17 +177,20 @@ public enum AgentContextError: Error, Sendable, Hashable, CustomStringConvertibl
 /// The timers of one agent; each firing goes into the agent's mailbox.
 final class AgentTimers: Sendable {
     private let tasks = Mutex<[String: Task<Void, Never>]>([:])
+    private let clock: any Clock<Duration>
     private let fire: @Sendable (String) async -> Void
 
-    init(fire: @escaping @Sendable (String) async -> Void) {
+    init(clock: any Clock<Duration>, fire: @escaping @Sendable (String) async -> Void) {
+        self.clock = clock
         self.fire = fire
     }
 
     func schedule(_ name: String, every interval: Duration) {
         let fire = self.fire
+        let clock = self.clock
         let task = Task {
             while !Task.isCancelled {
-                do { try await Task.sleep(for: interval) } catch { return }
+                do { try await clock.sleep(for: interval) } catch { return }
                 await fire(name)
             }
         }

@@ -71,7 +71,7 @@ final class AgentRunner: Sendable {
         try await connection.publish(card.mqttMessage(topics: topics, version: options.protocolVersion))
         let mailbox = self.mailbox
         let requests = AgentRequests()
-        let timers = AgentTimers { name in
+        let timers = AgentTimers(clock: options.clock) { name in
             await mailbox.send(.timer(name), policy: .keepLatest, coalescingKey: "timer \(name)")
         }
         let context = AgentContext(
@@ -215,7 +215,7 @@ final class AgentRunner: Sendable {
         counters.withLock { $0.restarts += 1 }
         try? await connection.publish(card.with(status: .restarting, since: options.now()).mqttMessage(topics: topics, version: options.protocolVersion))
         do {
-            try await Task.sleep(for: options.restartDelay(afterCrashes: crashes.count))
+            try await options.clock.sleep(for: options.restartDelay(afterCrashes: crashes.count))
         } catch {
             return false
         }

@@ -17,6 +17,8 @@ public struct RuntimeOptions: Sendable {
     public var crashLoopWindow: Duration = .seconds(60)
     /// The wall clock for message times and cards.
     public var now: @Sendable () -> Date = { Date() }
+    /// The clock agent timers and restart backoff sleep on; tests pass a manual one.
+    public var clock: any Clock<Duration> = ContinuousClock()
     public var logger = Logger(label: "plexus.runtime")
 
     public init() {}
