@@ -23,6 +23,7 @@ public final class AgentContext: Sendable {
     let protocolVersion: MQTTProtocolVersion
     let now: @Sendable () -> Date
     let timers: AgentTimers
+    let metrics: AgentMetrics?
 
     init(
         agentID: String,
@@ -32,7 +33,8 @@ public final class AgentContext: Sendable {
         connection: any BusConnection,
         protocolVersion: MQTTProtocolVersion,
         now: @escaping @Sendable () -> Date,
-        timers: AgentTimers
+        timers: AgentTimers,
+        metrics: AgentMetrics? = nil
     ) {
         self.agentID = agentID
         self.topics = topics
@@ -42,6 +44,7 @@ public final class AgentContext: Sendable {
         self.protocolVersion = protocolVersion
         self.now = now
         self.timers = timers
+        self.metrics = metrics
     }
 
     /// The current time from the runtime's clock (injectable in tests).
@@ -50,6 +53,7 @@ public final class AgentContext: Sendable {
     /// Publishes a raw MQTT message (device commands go through the actuation gate instead).
     public func publish(_ message: MQTTMessage) async throws {
         try await connection.publish(message)
+        metrics?.countSent()
     }
 
     /// Shares a context message on its knowledge topic.
@@ -61,6 +65,7 @@ public final class AgentContext: Sendable {
             throw AgentContextError.subjectNotShared(message.subject, allowed: shareSubjects)
         }
         try await connection.publish(message.mqttMessage(in: topics, version: protocolVersion, now: now()))
+        metrics?.countSent()
     }
 
     /// Makes and shares a new context message from this agent.

@@ -1,3 +1,4 @@
+import Metrics
 import Foundation
 import Logging
 import PlexusMQTT
@@ -18,6 +19,10 @@ public struct RuntimeOptions: Sendable {
     /// The wall clock for message times and cards.
     public var now: @Sendable () -> Date = { Date() }
     public var logger = Logger(label: "plexus.runtime")
+    /// Where the per-agent metrics go (``RuntimeMetricNames``). Nil uses
+    /// `MetricsSystem.factory`: the backend the process bootstrapped, or none. Tests
+    /// inject their own factory, since a process bootstraps only once.
+    public var metricsFactory: (any MetricsFactory)?
 
     public init() {}
 
