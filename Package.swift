@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         .target(
@@ -36,6 +38,7 @@ let package = Package(
                 "PlexusCore",
                 .product(name: "Yams", package: "Yams"),
                 "PlexusMQTT",
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         .target(
@@ -63,8 +66,12 @@ let package = Package(
                 "PlexusMQTT",
                 "PlexusTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         // libFuzzer target for the packet decoder; see scripts/fuzz.sh.
@@ -96,7 +103,15 @@ let package = Package(
         ),
         .testTarget(name: "PlexusTestingTests", dependencies: ["PlexusTesting"]),
         .testTarget(name: "PlexusCLITests", dependencies: ["PlexusTesting", "PlexusCore", "PlexusMQTT"]),
-        .testTarget(name: "PlexusTests", dependencies: ["Plexus", "PlexusTesting"]),
+        .testTarget(
+            name: "PlexusTests",
+            dependencies: [
+                "Plexus",
+                "PlexusTesting",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
+        ),
         .testTarget(name: "PlexusAgentsTests", dependencies: ["PlexusAgents"]),
     ],
     swiftLanguageModes: [.v6]

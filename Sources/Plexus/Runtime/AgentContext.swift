@@ -24,6 +24,7 @@ public final class AgentContext: Sendable {
     let now: @Sendable () -> Date
     let timers: AgentTimers
     let requests: AgentRequests
+    let metrics: AgentMetrics?
 
     init(
         agentID: String,
@@ -34,7 +35,8 @@ public final class AgentContext: Sendable {
         protocolVersion: MQTTProtocolVersion,
         now: @escaping @Sendable () -> Date,
         timers: AgentTimers,
-        requests: AgentRequests
+        requests: AgentRequests,
+        metrics: AgentMetrics? = nil
     ) {
         self.agentID = agentID
         self.topics = topics
@@ -45,6 +47,7 @@ public final class AgentContext: Sendable {
         self.now = now
         self.timers = timers
         self.requests = requests
+        self.metrics = metrics
     }
 
     /// The current time from the runtime's clock (injectable in tests).
@@ -53,6 +56,7 @@ public final class AgentContext: Sendable {
     /// Publishes a raw MQTT message (device commands go through the actuation gate instead).
     public func publish(_ message: MQTTMessage) async throws {
         try await connection.publish(message)
+        metrics?.countSent()
     }
 
     /// Shares a context message on its knowledge topic.
@@ -64,6 +68,7 @@ public final class AgentContext: Sendable {
             throw AgentContextError.subjectNotShared(message.subject, allowed: shareSubjects)
         }
         try await connection.publish(message.mqttMessage(in: topics, version: protocolVersion, now: now()))
+        metrics?.countSent()
     }
 
     /// Makes and shares a new context message from this agent.
@@ -106,8 +111,10 @@ public final class AgentContext: Sendable {
         message.properties.correlationData = correlation
         let request = message
         let connection = self.connection
+        let metrics = self.metrics
         return try await requests.wait(for: correlation, timeout: timeout) {
             try await connection.publish(request)
+            metrics?.countSent()
         }
     }
 
@@ -129,6 +136,7 @@ public final class AgentContext: Sendable {
         var message = reply.mqttMessage(topic: responseTopic, version: protocolVersion, now: now())
         message.properties.correlationData = question.mqtt.properties.correlationData
         try await connection.publish(message)
+        metrics?.countSent()
         return reply
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import PlexusCore
 import PlexusMQTT
@@ -9,6 +10,8 @@ import Synchronization
 public struct AgentStatistics: Sendable, Hashable {
     /// Messages handed to the agent.
     public var messagesHandled = 0
+    /// Messages the agent published or shared through its context.
+    public var messagesSent = 0
     /// Messages sent to the dead-letter topic (invalid, or the handler threw on them).
     public var deadLettered = 0
     /// Messages dropped by overflow policies.
@@ -30,6 +33,7 @@ final class AgentRunner: Sendable {
     let logger: Logger
     private let counters = Mutex(AgentStatistics())
     private let mailbox: Mailbox
+    let metrics: AgentMetrics
 
     init(entry: Manifest.Agent, driver: any AgentDriver, bus: any Bus, topics: PlexusTopics, options: RuntimeOptions) {
         self.entry = entry
@@ -40,12 +44,15 @@ final class AgentRunner: Sendable {
         var logger = options.logger
         logger[metadataKey: "agent"] = "\(entry.id)"
         self.logger = logger
-        self.mailbox = Mailbox(capacity: options.mailboxCapacity)
+        let metrics = AgentMetrics(agentID: entry.id, factory: options.metricsFactory ?? MetricsSystem.factory)
+        self.metrics = metrics
+        self.mailbox = Mailbox(capacity: options.mailboxCapacity, droppedCounter: metrics.dropped)
     }
 
     var statistics: AgentStatistics {
         var statistics = counters.withLock { $0 }
         statistics.dropped = mailbox.droppedCount
+        statistics.messagesSent = metrics.sentTotal
         return statistics
     }
 
@@ -68,7 +75,6 @@ final class AgentRunner: Sendable {
                 will: card.offline().mqttMessage(topics: topics, version: options.protocolVersion)
             )
         )
-        try await connection.publish(card.mqttMessage(topics: topics, version: options.protocolVersion))
         let mailbox = self.mailbox
         let requests = AgentRequests()
         let timers = AgentTimers(clock: options.clock) { name in
@@ -77,7 +83,7 @@ final class AgentRunner: Sendable {
         let context = AgentContext(
             agentID: entry.id, topics: topics, logger: logger, shareSubjects: entry.shares,
             connection: connection, protocolVersion: options.protocolVersion, now: options.now, timers: timers,
-            requests: requests
+            requests: requests, metrics: metrics
         )
         var subscriptions: [(BusSubscription, Manifest.Subscription)] = []
         // Every agent listens on its own inbox for questions and for answers to its own.
@@ -86,12 +92,18 @@ final class AgentRunner: Sendable {
             let live = try await connection.subscribe(to: [.init(filter: subscription.filter.string, qos: subscription.qos)])
             subscriptions.append((live, subscription))
         }
+        // Online once it listens: whoever waits for the card may publish to it at once.
+        try await connection.publish(card.mqttMessage(topics: topics, version: options.protocolVersion))
         await withTaskGroup(of: Void.self) { group in
             for (live, subscription) in subscriptions {
                 group.addTask { await self.pump(live, subscription: subscription, connection: connection, requests: requests) }
             }
+            // Stopping closes the mailbox; the handler loop itself is not cancelled, so a
+            // handler in progress finishes and what was queued is handled (a drain, not
+            // a CancellationError counted as a crash).
+            let handling = Task { await self.handleMailbox(context: context, connection: connection, card: card) }
             await withTaskCancellationHandler {
-                await self.handleMailbox(context: context, connection: connection, card: card)
+                await handling.value
             } onCancel: {
                 mailbox.close()
             }
@@ -174,15 +186,19 @@ final class AgentRunner: Sendable {
             }
             var crashed = false
             while let item = await mailbox.next() {
+                let started = clock.now
                 do {
                     switch item {
                     case .message(let message):
                         counters.withLock { $0.messagesHandled += 1 }
+                        metrics.handled.increment()
                         try await instance.handle(message, context: context)
                     case .timer(let name):
                         try await instance.timerFired(name, context: context)
                     }
+                    metrics.handlerDuration.record(duration: clock.now - started)
                 } catch {
+                    metrics.handlerDuration.record(duration: clock.now - started)
                     var failed: MQTTMessage?
                     if case .message(let message) = item { failed = message.mqtt }
                     guard await recordCrash(error, message: failed, crashes: &crashes, clock: clock, context: context, connection: connection, card: card) else { return }
@@ -213,6 +229,7 @@ final class AgentRunner: Sendable {
             return false
         }
         counters.withLock { $0.restarts += 1 }
+        metrics.restarts.increment()
         try? await connection.publish(card.with(status: .restarting, since: options.now()).mqttMessage(topics: topics, version: options.protocolVersion))
         do {
             try await options.clock.sleep(for: options.restartDelay(afterCrashes: crashes.count))
@@ -229,6 +246,7 @@ final class AgentRunner: Sendable {
     /// properties; on 3.1.1 as JSON `{"reason", "topic", "payload"}`.
     private func deadLetter(_ message: MQTTMessage, reason: String, connection: any BusConnection) async {
         counters.withLock { $0.deadLettered += 1 }
+        metrics.deadLettered.increment()
         logger.warning("dead-lettered", metadata: ["topic": "\(message.topic)", "reason": "\(reason)"])
         guard let topic = try? topics.deadLetter(entry.id) else { return }
         let letter: MQTTMessage

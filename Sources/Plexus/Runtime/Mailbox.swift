@@ -1,3 +1,4 @@
+import Metrics
 import Synchronization
 
 /// What an agent does when a subscription delivers faster than the agent handles.
@@ -55,10 +56,13 @@ final class Mailbox: Sendable {
 
     let capacity: Int
     private let state = Mutex(State())
+    /// Counts drops for the metrics backend, besides ``droppedCount``.
+    private let droppedCounter: Counter?
 
-    init(capacity: Int) {
+    init(capacity: Int, droppedCounter: Counter? = nil) {
         precondition(capacity > 0, "a mailbox holds at least one item")
         self.capacity = capacity
+        self.droppedCounter = droppedCounter
     }
 
     /// Messages dropped by overflow policies so far.
@@ -73,7 +77,7 @@ final class Mailbox: Sendable {
     @discardableResult
     func send(_ item: Item, policy: OverflowPolicy, coalescingKey: String? = nil) async -> Bool {
         while true {
-            enum Outcome { case queued(CheckedContinuation<Item?, Never>?), closed, full }
+            enum Outcome { case queued(CheckedContinuation<Item?, Never>?), queuedDropping, closed, full }
             let outcome = state.withLock { state -> Outcome in
                 if state.isClosed { return .closed }
                 let entry = Entry(item: item, policy: policy, coalescingKey: coalescingKey)
@@ -88,7 +92,7 @@ final class Mailbox: Sendable {
                 {
                     state.entries[index] = entry
                     state.dropped += 1
-                    return .queued(nil)
+                    return .queuedDropping
                 }
                 if state.count < capacity {
                     state.entries.append(entry)
@@ -100,13 +104,16 @@ final class Mailbox: Sendable {
                     state.entries.remove(at: index)
                     state.entries.append(entry)
                     state.dropped += 1
-                    return .queued(nil)
+                    return .queuedDropping
                 }
                 return .full
             }
             switch outcome {
             case .queued(let consumer):
                 consumer?.resume(returning: item)
+                return true
+            case .queuedDropping:
+                droppedCounter?.increment()
                 return true
             case .closed:
                 return false

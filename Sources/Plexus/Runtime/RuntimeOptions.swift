@@ -1,3 +1,4 @@
+import Metrics
 import Foundation
 import Logging
 import PlexusMQTT
@@ -20,6 +21,10 @@ public struct RuntimeOptions: Sendable {
     /// The clock agent timers and restart backoff sleep on; tests pass a manual one.
     public var clock: any Clock<Duration> = ContinuousClock()
     public var logger = Logger(label: "plexus.runtime")
+    /// Where the per-agent metrics go (``RuntimeMetricNames``). Nil uses
+    /// `MetricsSystem.factory`: the backend the process bootstrapped, or none. Tests
+    /// inject their own factory, since a process bootstraps only once.
+    public var metricsFactory: (any MetricsFactory)?
 
     public init() {}
 

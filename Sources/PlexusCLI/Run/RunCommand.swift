@@ -1,10 +1,12 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
 import Plexus
 import PlexusAgents
 import PlexusCore
 import PlexusMQTT
+import Prometheus
 
 #if canImport(Glibc)
 import Glibc
@@ -30,11 +32,18 @@ struct RunCommand: AsyncParsableCommand {
             without a broker URL asks for the managed broker, which is not available yet: \
             give --broker or broker.url.
 
+            --metrics-port serves the agents' metrics (messages handled and sent, dead \
+            letters, overflow drops, restarts, handler latency; label agent="ID") in the \
+            Prometheus text format at http://HOST:PORT/metrics, on --metrics-host \
+            (default 127.0.0.1; 0.0.0.0 for every interface). Port 0 picks a free port.
+
             Built-in agent types: \(AgentRegistry.builtIn.typeNames.joined(separator: ", ")).
 
             Examples:
               plexus run agents/telemetry.yaml --broker mqtt://localhost:1883
               plexus tail --broker mqtt://localhost:1883      # in another terminal
+              plexus run agents/telemetry.yaml --broker mqtt://localhost:1883 --metrics-port 9464
+              curl http://127.0.0.1:9464/metrics
             """
     )
 
@@ -46,6 +55,18 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
+
+    @Option(name: .customLong("metrics-port"), help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics (0: a free port).", valueName: "port"))
+    var metricsPort: Int?
+
+    @Option(name: .customLong("metrics-host"), help: ArgumentHelp("The address the metrics server listens on.", valueName: "host"))
+    var metricsHost: String = "127.0.0.1"
+
+    func validate() throws {
+        if let metricsPort, !(0...65535).contains(metricsPort) {
+            throw ValidationError("--metrics-port \(metricsPort) is not a TCP port (0-65535)")
+        }
+    }
 
     func run() async throws {
         try await runReportingErrors {
@@ -68,11 +89,26 @@ struct RunCommand: AsyncParsableCommand {
             var options = RuntimeOptions()
             options.protocolVersion = manifest.broker?.protocolVersion ?? .v5
             options.logger = logger
+            var registry: PrometheusCollectorRegistry?
+            if metricsPort != nil {
+                let prometheus = PrometheusCollectorRegistry()
+                var factory = PrometheusMetricsFactory(registry: prometheus)
+                factory.durationHistogramBuckets[RuntimeMetricNames.handlerDuration] = Self.handlerDurationBuckets
+                // The process's one backend: the runtime's metrics and any library's.
+                MetricsSystem.bootstrap(factory)
+                options.metricsFactory = factory
+                registry = prometheus
+            }
             let runtime: PlexusRuntime
             do {
                 runtime = try PlexusRuntime(manifest: manifest, bus: bus, registry: .builtIn, options: options)
             } catch {
                 throw CLIError("\(file): \(error)")
+            }
+            var metricsServer: MetricsServer?
+            if let metricsPort, let registry {
+                metricsServer = try await MetricsServer.start(host: metricsHost, port: metricsPort, registry: registry)
+                printNote("metrics at \(metricsServer!.url)")
             }
             let signals = Signals.stream([SIGINT, SIGTERM])
             printNote("running \(manifest.agents.count) agent\(manifest.agents.count == 1 ? "" : "s") of '\(manifest.name)' on \(bus.configuration.servers.map(\.description).joined(separator: ", ")); Ctrl-C stops")
@@ -88,10 +124,22 @@ struct RunCommand: AsyncParsableCommand {
             do {
                 try await running.value
             } catch is CancellationError {
+            } catch {
+                await metricsServer?.stop()
+                throw error
             }
+            await metricsServer?.stop()
             printNote("stopped")
         }
     }
+
+    /// Handler latency buckets: agents' handlers take microseconds to seconds.
+    static let handlerDurationBuckets: [Duration] = [
+        .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500),
+        .milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+        .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+    ]
 
     private func makeBus(_ manifest: Manifest, logger: Logger) throws -> MQTTBus {
         let urls = brokers.isEmpty ? (manifest.broker?.urls ?? []) : brokers
