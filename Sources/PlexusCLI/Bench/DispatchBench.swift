@@ -161,8 +161,11 @@ struct DispatchBench {
             ]))
         progress("mqtt: PlexusRuntime on MQTTBus, Mosquitto on 127.0.0.1:\(broker.port)")
         do {
+            var configuration = try MQTTClientConfiguration(url: broker.url, clientID: "")
+            configuration.logger.logLevel = .warning
             let result = try await runtime(
-                run: "mqtt", system: "PlexusRuntime + MQTTBus (Mosquitto)", bus: try MQTTBus(url: broker.url), window: 100)
+                run: "mqtt", system: "PlexusRuntime + MQTTBus (Mosquitto)", bus: MQTTBus(configuration: configuration),
+                window: 100)
             await broker.stop()
             return result
         } catch {
