@@ -84,7 +84,7 @@ struct DispatchBench {
             try await Task.sleep(for: .milliseconds(1))
         }
         publishing.cancel()
-        let published = try? await publishing.value
+        let published: Void? = try? await publishing.value
         running.cancel()
         _ = try? await running.value
         await publisher.disconnect()
