@@ -1,4 +1,5 @@
 import PlexusCore
+import ServiceLifecycle
 
 /// Hosts the agents of a manifest on a bus.
 ///
@@ -7,7 +8,7 @@ import PlexusCore
 /// flips it to offline, a bounded mailbox and a supervisor. ``run()`` returns when
 /// its task is cancelled, after each agent drained its mailbox and published its
 /// offline card.
-public struct PlexusRuntime: Sendable {
+public struct PlexusRuntime: Service, Sendable {
     public let manifest: Manifest
     let runners: [AgentRunner]
 
@@ -30,11 +31,20 @@ public struct PlexusRuntime: Sendable {
         self.runners = runners
     }
 
-    /// Runs every agent until the task is cancelled.
+    /// Runs every agent until the task is cancelled or, inside a swift-service-lifecycle
+    /// `ServiceGroup`, until graceful shutdown (SIGTERM): intake stops, mailboxes
+    /// drain, offline cards are published.
     ///
     /// An agent that cannot connect fails the run (the deployment is not what the
     /// manifest says); an agent that crash-loops stops alone.
     public func run() async throws {
+        let runners = self.runners
+        try await cancelWhenGracefulShutdown {
+            try await Self.run(runners)
+        }
+    }
+
+    private static func run(_ runners: [AgentRunner]) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for runner in runners {
                 group.addTask { try await runner.run() }

@@ -6,6 +6,7 @@ import Plexus
 import PlexusAgents
 import PlexusCore
 import PlexusMQTT
+import ServiceLifecycle
 import Prometheus
 
 #if canImport(Glibc)
@@ -110,26 +111,34 @@ struct RunCommand: AsyncParsableCommand {
                 metricsServer = try await MetricsServer.start(host: metricsHost, port: metricsPort, registry: registry)
                 printNote("metrics at \(metricsServer!.url)")
             }
-            let signals = Signals.stream([SIGINT, SIGTERM])
             printNote("running \(manifest.agents.count) agent\(manifest.agents.count == 1 ? "" : "s") of '\(manifest.name)' on \(bus.configuration.servers.map(\.description).joined(separator: ", ")); Ctrl-C stops")
-            let running = Task { try await runtime.run() }
-            let stopper = Task {
-                for await signal in signals {
-                    printNote("signal \(signal): stopping")
-                    running.cancel()
-                    return
-                }
-            }
-            defer { stopper.cancel() }
+            // swift-service-lifecycle turns SIGINT/SIGTERM into a graceful shutdown.
+            let group = ServiceGroup(
+                services: [AnnouncedShutdown(runtime: runtime)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
             do {
-                try await running.value
-            } catch is CancellationError {
+                try await group.run()
             } catch {
                 await metricsServer?.stop()
                 throw error
             }
             await metricsServer?.stop()
             printNote("stopped")
+        }
+    }
+
+    /// The runtime as the group's service, saying on stderr when it starts stopping.
+    struct AnnouncedShutdown: Service {
+        let runtime: PlexusRuntime
+
+        func run() async throws {
+            try await withGracefulShutdownHandler {
+                try await runtime.run()
+            } onGracefulShutdown: {
+                printNote("stopping: agents drain their mailboxes and go offline")
+            }
         }
     }
 
