@@ -68,7 +68,7 @@ struct ManifestValidationTests {
                 "agents[0].subscribe[1]: '$share//a' is not a topic filter: invalid share name in \"$share//a\"",
                 "agents[0].subscribe[2].qos: -1 is not a QoS; use 0, 1 or 2",
                 "agents[0].share[0]: subject 'climate/' has an empty level (a leading, trailing or doubled '/')",
-                "agents[0].share[1]: subject 'a+b' contains '+'; it is used as one MQTT topic level, so it cannot contain '/', '+' or '#'",
+                "agents[0].share[1]: subject 'a+b' contains '+'; a subject names topics exactly, so it cannot hold the wildcards '+' or '#' (list each one)",
                 "actuators.lamp.topic: 'home/+/lamp' is not a topic to publish to: topic name \"home/+/lamp\" contains a wildcard",
             ], "\(messages.joined(separator: "\n"))")
     }

@@ -241,7 +241,9 @@ struct ManifestReader {
         guard let text = nonEmptyString(value, path) else { return nil }
         let levels = text.split(separator: "/", omittingEmptySubsequences: false)
         var problem: String?
-        if levels.contains(where: \.isEmpty) {
+        if let wildcard = text.first(where: { $0 == "+" || $0 == "#" }) {
+            problem = "contains '\(wildcard)'; a \(what) names topics exactly, so it cannot hold the wildcards '+' or '#' (list each one)"
+        } else if levels.contains(where: \.isEmpty) {
             problem = "has an empty level (a leading, trailing or doubled '/')"
         } else if let level = levels.lazy.compactMap({ Self.topicLevelProblem(String($0)) }).first {
             problem = level
