@@ -88,6 +88,25 @@ struct RunTests {
         }
     }
 
+    @Test("SIGTERM stops the runtime even when the broker is gone", .timeLimit(.minutes(1)))
+    func stopWithoutBroker() async throws {
+        let broker = try await MosquittoBroker.start()
+        defer { broker.kill() }
+        let file = try temporaryFile("run-test.yaml", contents: Array(Self.manifest.utf8))
+        let observer = try await Self.observer(broker)
+        var cards = try await observer.subscribe(to: "plexus/agents/summariser").makeAsyncIterator()
+        let process = try TestProcess.launch(try plexusBinary(), ["run", file, "--broker", broker.url])
+        _ = try await Self.card(.online, from: &cards)
+        await observer.disconnect()
+        await broker.stop()
+        try await Task.sleep(for: .milliseconds(200))
+        kill(process.pid, SIGTERM)
+        // The final card cannot be delivered; stopping gives up on it after a short wait.
+        let output = await process.wait(timeout: .seconds(20))
+        #expect(!output.timedOut, "plexus run did not stop: \(output)")
+        #expect(output.status == 0, "\(output)")
+    }
+
     @Test("a manifest without a broker and without --broker says what to do")
     func noBroker() async throws {
         let file = try temporaryFile("run-test.yaml", contents: Array(Self.manifest.utf8))

@@ -112,8 +112,30 @@ final class AgentRunner: Sendable {
         timers.cancelAll()
         requests.failAll(with: CancellationError())
         let final: AgentCard.Status = statistics.failed ? .failed : .offline
-        try? await connection.publish(card.with(status: final, since: options.now()).mqttMessage(topics: topics, version: options.protocolVersion))
+        let finalCard = card.with(status: final, since: options.now()).mqttMessage(topics: topics, version: options.protocolVersion)
+        await Self.publish(finalCard, on: connection, within: Self.finalCardDeadline)
         await connection.disconnect()
+    }
+
+    /// How long a stopping agent waits to hand over its final card.
+    static let finalCardDeadline: Duration = .seconds(2)
+
+    /// Publishes, but waits at most `deadline`: with the broker gone a QoS 1 publish
+    /// waits for a reconnect that may never come, and stopping must not hang on it.
+    /// The disconnect that follows fails a publish still waiting (the will then
+    /// tells the broker the agent is gone, once it is back).
+    private static func publish(_ message: MQTTMessage, on connection: any BusConnection, within deadline: Duration) async {
+        let once = FirstCall()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Task {
+                try? await connection.publish(message)
+                if once.claim() { continuation.resume() }
+            }
+            Task {
+                try? await Task.sleep(for: deadline)
+                if once.claim() { continuation.resume() }
+            }
+        }
     }
 
     /// Moves one subscription's messages into the mailbox; invalid knowledge is dead-lettered.
@@ -265,6 +287,18 @@ final class AgentRunner: Sendable {
             try await connection.publish(letter)
         } catch {
             logger.error("could not publish a dead letter", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// True for the first caller of ``claim()`` only: lets two racing tasks resume one continuation once.
+final class FirstCall: Sendable {
+    private let claimed = Mutex(false)
+
+    func claim() -> Bool {
+        claimed.withLock { claimed in
+            defer { claimed = true }
+            return !claimed
         }
     }
 }
