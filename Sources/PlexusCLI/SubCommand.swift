@@ -114,13 +114,7 @@ struct SubCommand: AsyncParsableCommand {
         if json && format != nil { throw ValidationError("--json and -F exclude each other") }
     }
 
-    enum Outcome: Sendable {
-        case done
-        case signal(Int32)
-        case timedOut
-        case failed(String)
-        case ignored
-    }
+    typealias Outcome = BusWatcher.Outcome
 
     func run() async throws {
         try await runReportingErrors {
@@ -189,19 +183,7 @@ struct SubCommand: AsyncParsableCommand {
                 }
                 if !connection.quiet {
                     group.addTask {
-                        var lost = false
-                        for await event in events {
-                            switch event {
-                            case .disconnected(let reason) where !noReconnect:
-                                lost = true
-                                printNote("connection lost (\(reason)); reconnecting")
-                            case .connected(let result) where lost:
-                                lost = false
-                                printNote("reconnected to \(result.server)")
-                            default:
-                                break
-                            }
-                        }
+                        await announceReconnects(events, reconnects: !noReconnect)
                         return .ignored
                     }
                 }

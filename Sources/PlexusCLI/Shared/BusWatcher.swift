@@ -72,19 +72,7 @@ struct BusWatcher: Sendable {
             }
             if !quiet {
                 group.addTask {
-                    var lost = false
-                    for await event in events {
-                        switch event {
-                        case .disconnected(let reason):
-                            lost = true
-                            printNote("connection lost (\(reason)); reconnecting")
-                        case .connected(let result) where lost:
-                            lost = false
-                            printNote("reconnected to \(result.server)")
-                        default:
-                            break
-                        }
-                    }
+                    await announceReconnects(events, reconnects: true)
                     return .ignored
                 }
             }
@@ -106,6 +94,24 @@ struct BusWatcher: Sendable {
             throw ExitCode(ExitStatus.timedOut)
         case .failed(let message):
             throw CLIError(message)
+        }
+    }
+}
+
+/// Notes lost connections and reconnects on stderr until the client's event stream
+/// ends; `reconnects` false says nothing of a loss (the command fails on it instead).
+func announceReconnects(_ events: AsyncStream<MQTTClientEvent>, reconnects: Bool) async {
+    var lost = false
+    for await event in events {
+        switch event {
+        case .disconnected(let reason) where reconnects:
+            lost = true
+            printNote("connection lost (\(reason)); reconnecting")
+        case .connected(let result) where lost:
+            lost = false
+            printNote("reconnected to \(result.server)")
+        default:
+            break
         }
     }
 }
