@@ -30,6 +30,17 @@ struct BenchResult: Sendable {
                 ratio,
             ])
         }
+        lines += aligned(columns: columns, rows: rows)
+        for result in results where result.note != nil && result.seconds != nil {
+            lines.append("note: \(result.run)/\(result.tool): \(result.note!)")
+        }
+        lines += notes.map { "note: \($0)" }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The heading, a rule and the rows, in columns: the first two left-aligned
+    /// (names), the rest right-aligned (figures).
+    static func aligned(columns: [String], rows: [[String]]) -> [String] {
         let widths = columns.indices.map { column in
             max(columns[column].count, rows.map { $0[column].count }.max() ?? 0)
         }
@@ -39,14 +50,7 @@ struct BenchResult: Sendable {
                     : cell + String(repeating: " ", count: widths[index] - cell.count)
             }.joined(separator: "  ")
         }
-        lines.append(format(columns))
-        lines.append(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  "))
-        lines += rows.map(format)
-        for result in results where result.note != nil && result.seconds != nil {
-            lines.append("note: \(result.run)/\(result.tool): \(result.note!)")
-        }
-        lines += notes.map { "note: \($0)" }
-        return lines.joined(separator: "\n") + "\n"
+        return [format(columns), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")] + rows.map(format)
     }
 
     static func json(_ results: [BenchResult], notes: [String]) -> String {

@@ -275,17 +275,7 @@ struct DispatchBench {
                 ratio,
             ]
         }
-        let widths = columns.indices.map { column in
-            max(columns[column].count, rows.map { $0[column].count }.max() ?? 0)
-        }
-        func format(_ row: [String]) -> String {
-            row.enumerated().map { index, cell in
-                index >= 2 ? String(repeating: " ", count: widths[index] - cell.count) + cell
-                    : cell + String(repeating: " ", count: widths[index] - cell.count)
-            }.joined(separator: "  ")
-        }
-        var lines = [header, "", format(columns), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")]
-        lines += rows.map(format)
+        var lines = [header, ""] + BenchResult.aligned(columns: columns, rows: rows)
         for result in results where result.note != nil && result.seconds != nil {
             lines.append("note: \(result.run): \(result.note!)")
         }
