@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import PlexusMQTT
+import PlexusTesting
 import Testing
 
 @testable import PlexusCore

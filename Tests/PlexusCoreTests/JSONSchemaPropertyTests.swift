@@ -1,3 +1,4 @@
+import PlexusTesting
 import Testing
 
 @testable import PlexusCore

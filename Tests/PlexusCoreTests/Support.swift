@@ -1,29 +1,10 @@
 import Foundation
 import NIOCore
 import PlexusMQTT
+import PlexusTesting
 import Synchronization
 
 @testable import PlexusCore
-
-/// SplitMix64: a seeded generator so that random tests explore the same cases on every
-/// run and a failure reproduces from its seed.
-struct SplitMix64: RandomNumberGenerator, Sendable {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
-    mutating func chance(_ oneIn: Int) -> Bool { int(1...oneIn) == 1 }
-    mutating func pick<T>(_ elements: [T]) -> T { elements[int(0...(elements.count - 1))] }
-}
 
 /// Always returns the same word: drives a ULID generator to the top of its random range.
 struct ConstantGenerator: RandomNumberGenerator, Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import PlexusTesting
 import Testing
 
 @testable import PlexusCore

@@ -214,7 +214,7 @@ struct ClientSecurityTests {
                 caFile: certificates.caFile, certificateFile: certificates.clientCertFile,
                 privateKeyFile: certificates.clientKeyFile
             )
-            try await withClient(with) { client in
+            _ = try await withClient(with) { client in
                 try await client.publish(to: "mtls/ok", payload: "yes", qos: .atLeastOnce)
             }
         }

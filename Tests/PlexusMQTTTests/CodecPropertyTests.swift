@@ -1,30 +1,8 @@
 import NIOCore
+import PlexusTesting
 import Testing
 
 @testable import PlexusMQTT
-
-/// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, and good enough to drive a
-/// generator. Seeded explicitly, so every run explores the same cases and a
-/// failure reproduces from its seed and iteration.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
-    mutating func chance(_ oneIn: Int) -> Bool { int(1...oneIn) == 1 }
-    mutating func byte() -> UInt8 { UInt8(truncatingIfNeeded: next()) }
-    mutating func bytes(_ range: ClosedRange<Int>) -> [UInt8] { (0..<int(range)).map { _ in byte() } }
-    mutating func pick<T>(_ elements: [T]) -> T { elements[int(0...(elements.count - 1))] }
-}
 
 /// Random valid packets for a version.
 struct PacketGenerator {
