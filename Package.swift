@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "PlexusTesting", targets: ["PlexusTesting"]),
         .library(name: "Plexus", targets: ["Plexus"]),
         .library(name: "PlexusAgents", targets: ["PlexusAgents"]),
+        .library(name: "PlexusMemory", targets: ["PlexusMemory"]),
         .executable(name: "plexus", targets: ["PlexusCLI"]),
     ],
     dependencies: [
@@ -21,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         .target(
@@ -47,6 +49,18 @@ let package = Package(
             name: "PlexusCore",
             dependencies: [
                 "PlexusMQTT",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // Agent memory in SQLite (DESIGN.md, docs/memory.md): message log, facts, recall,
+        // context windows, the durable MQTT session and the outbox.
+        .target(
+            name: "PlexusMemory",
+            dependencies: [
+                "PlexusCore",
+                "PlexusMQTT",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
@@ -116,6 +130,17 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PlexusAgentsTests", dependencies: ["PlexusAgents"]),
+        .testTarget(
+            name: "PlexusMemoryTests",
+            dependencies: [
+                "PlexusMemory",
+                "PlexusCore",
+                "PlexusMQTT",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            exclude: ["Fixtures"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
