@@ -89,12 +89,13 @@ extension MemoryStore {
         let until = validUntil.map(MillisecondTime.milliseconds)
         let text = value.jsonString
         let id = try await writeReturning("remember \(subject) \(predicate)") { db in
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO fact (agent, subject, predicate, value, source, message_id, confidence, trust,
                                       valid_from, valid_until, recorded_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     agent, subject, predicate, text, source, messageID, confidence, trust.rawValue, from, until,
                     MillisecondTime.milliseconds(recordedAt),

@@ -63,12 +63,13 @@ extension MemoryStore {
     ) async throws(MemoryError) {
         let milliseconds = MillisecondTime.milliseconds(time ?? now())
         try await write("log \(direction.rawValue) \(topic)", waitForCommit: waitForCommit) { db in
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO message (agent, direction, topic, time, message_id, kind, subject, correlation_id,
                                          trust, envelope, value)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     agent, direction.rawValue, topic, milliseconds, messageID, kind, subject, correlationID, trust,
                     envelope, value,

@@ -73,32 +73,37 @@ public struct SQLiteSessionStore: MQTTSessionStore {
             case .outboundStored(let publish):
                 // REPLACE deletes a row with the same packet id first, so the new row
                 // gets the highest sequence: load returns messages in the order stored.
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         INSERT OR REPLACE INTO mqtt_outbound
                             (client_id, packet_id, released, topic, payload, qos, retain, properties)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
+                        """
+                ).execute(
                     arguments: [
                         clientID, Int(publish.packetID), publish.stage == .released, publish.message.topic,
                         Data(publish.message.payload.readableBytesView), Int(publish.message.qos.rawValue),
                         publish.message.retain, properties,
                     ])
             case .outboundReleased(let packetID):
-                try db.execute(
-                    sql: "UPDATE mqtt_outbound SET released = 1 WHERE client_id = ? AND packet_id = ?",
+                try db.cachedStatement(
+                    sql: "UPDATE mqtt_outbound SET released = 1 WHERE client_id = ? AND packet_id = ?"
+                ).execute(
                     arguments: [clientID, Int(packetID)])
             case .outboundCompleted(let packetID):
-                try db.execute(
-                    sql: "DELETE FROM mqtt_outbound WHERE client_id = ? AND packet_id = ?",
+                try db.cachedStatement(
+                    sql: "DELETE FROM mqtt_outbound WHERE client_id = ? AND packet_id = ?"
+                ).execute(
                     arguments: [clientID, Int(packetID)])
             case .inboundReceived(let packetID):
-                try db.execute(
-                    sql: "INSERT OR IGNORE INTO mqtt_inbound_qos2 (client_id, packet_id) VALUES (?, ?)",
+                try db.cachedStatement(
+                    sql: "INSERT OR IGNORE INTO mqtt_inbound_qos2 (client_id, packet_id) VALUES (?, ?)"
+                ).execute(
                     arguments: [clientID, Int(packetID)])
             case .inboundReleased(let packetID):
-                try db.execute(
-                    sql: "DELETE FROM mqtt_inbound_qos2 WHERE client_id = ? AND packet_id = ?",
+                try db.cachedStatement(
+                    sql: "DELETE FROM mqtt_inbound_qos2 WHERE client_id = ? AND packet_id = ?"
+                ).execute(
                     arguments: [clientID, Int(packetID)])
             case .cleared:
                 try db.execute(sql: "DELETE FROM mqtt_outbound WHERE client_id = ?", arguments: [clientID])
