@@ -44,6 +44,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "PlexusCore",
                 "PlexusLLM",
+                "PlexusMemory",
                 .product(name: "Yams", package: "Yams"),
                 "PlexusMQTT",
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -87,6 +88,7 @@ let package = Package(
             name: "PlexusCLI",
             dependencies: [
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "PlexusMemory",
                 "Plexus",
                 "PlexusCore",
                 "PlexusMQTT",

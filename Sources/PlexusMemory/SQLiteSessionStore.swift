@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import NIOCore
+import PlexusCore
 import PlexusMQTT
 
 /// An ``PlexusMQTT/MQTTSessionStore`` on the memory database: the MQTT session state
@@ -63,11 +64,14 @@ public struct SQLiteSessionStore: MQTTSessionStore {
     /// Records one change of the session of `clientID`, committed before it returns.
     public func apply(_ change: MQTTSessionChange, clientID: String) throws {
         let properties: String?
+        var handedOver: String?
         if case .outboundStored(let publish) = change {
             properties = try StoredMQTTProperties(publish.message.properties).encoded(path: store.path)
+            handedOver = Self.contextMessageID(of: publish.message)
         } else {
             properties = nil
         }
+        let handedOverAt = MillisecondTime.milliseconds(store.now())
         try store.writeNow { db in
             switch change {
             case .outboundStored(let publish):
@@ -85,6 +89,14 @@ public struct SQLiteSessionStore: MQTTSessionStore {
                         Data(publish.message.payload.readableBytesView), Int(publish.message.qos.rawValue),
                         publish.message.retain, properties,
                     ])
+                // The session now owns the message: from here the client resends it
+                // until acknowledged, so the outbox must not publish it again after a
+                // restart. Same transaction, so no crash can leave it in both or neither.
+                if let handedOver {
+                    try db.cachedStatement(
+                        sql: "UPDATE outbox SET published_at = ? WHERE message_id = ? AND published_at IS NULL"
+                    ).execute(arguments: [handedOverAt, handedOver])
+                }
             case .outboundReleased(let packetID):
                 try db.cachedStatement(
                     sql: "UPDATE mqtt_outbound SET released = 1 WHERE client_id = ? AND packet_id = ?"
@@ -110,6 +122,24 @@ public struct SQLiteSessionStore: MQTTSessionStore {
                 try db.execute(sql: "DELETE FROM mqtt_inbound_qos2 WHERE client_id = ?", arguments: [clientID])
             }
         }
+    }
+}
+
+extension SQLiteSessionStore {
+    /// The id of the context message `message` carries, if it is one: the `id` user
+    /// property in binary mode (MQTT 5, beside `specversion`), the `id` member of the
+    /// JSON in structured mode.
+    static func contextMessageID(of message: MQTTMessage) -> String? {
+        let userProperties = message.properties.userProperties
+        if userProperties.contains(where: { $0.name == "specversion" }) {
+            return userProperties.first(where: { $0.name == "id" })?.value
+        }
+        guard message.properties.contentType == nil || message.properties.contentType == ContextMessage.structuredContentType,
+            message.payload.readableBytesView.first == UInt8(ascii: "{"),
+            case .object(let members)? = try? JSONValue(parsing: message.payload.readableBytesView),
+            case .string(let id)? = members["id"], members["specversion"] != nil
+        else { return nil }
+        return id
     }
 }
 
