@@ -233,9 +233,26 @@ public struct ContextMessage: Sendable, Hashable {
     }
 
     /// The media type without parameters, lower-cased and trimmed.
+    ///
+    /// Every received context message is checked with this, so ASCII types (all real
+    /// ones) take a byte loop; Foundation's trimming and lower-casing, which handle any
+    /// Unicode, cost more than the rest of decoding together.
     static func mediaTypeEssence(_ contentType: String) -> String {
-        let type = contentType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        return type.trimmingCharacters(in: .whitespaces).lowercased()
+        let bytes = contentType.utf8
+        guard bytes.allSatisfy({ $0 < 0x80 }) else {
+            let type = contentType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            return type.trimmingCharacters(in: .whitespaces).lowercased()
+        }
+        // CharacterSet.whitespaces in ASCII is space and tab.
+        func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        let end = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.endIndex
+        var type = bytes[bytes.startIndex..<end]
+        while let first = type.first, isBlank(first) { type = type.dropFirst() }
+        while let last = type.last, isBlank(last) { type = type.dropLast() }
+        if !type.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) {
+            return String(Substring(type))
+        }
+        return String(decoding: type.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 + 32 : $0 }, as: UTF8.self)
     }
 
     /// A string extension value: at most ``maximumTokenLength`` bytes, not empty, no
@@ -248,7 +265,7 @@ public struct ContextMessage: Sendable, Hashable {
         if value.utf8.count > maximumTokenLength {
             throw .invalidAttribute(name, reason: "is longer than \(maximumTokenLength) bytes")
         }
-        if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        if PlexusTopics.containsControlCharacter(value) {
             throw .invalidAttribute(name, reason: "contains a control character")
         }
     }

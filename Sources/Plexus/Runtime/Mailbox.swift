@@ -20,6 +20,11 @@ public enum OverflowPolicy: String, Sendable, Hashable {
 /// a `keepLatest` message replaces the queued one of its topic, a `dropOldest` or
 /// `keepLatest` message may push out the oldest droppable item, and everything else
 /// waits for room. Dropped messages are counted, never lost silently.
+///
+/// Senders waiting for room are woken together once the agent has taken the mailbox
+/// down to half, not one per item taken: a subscription that outruns its agent then
+/// wakes once per half a mailbox instead of once per message, and a wake-up (a task
+/// switch) costs more than queueing the message.
 final class Mailbox: Sendable {
     enum Item: Sendable {
         case message(AgentMessage)
@@ -131,21 +136,39 @@ final class Mailbox: Sendable {
     }
 
     /// The next item; nil once the mailbox is closed and empty.
+    ///
+    /// Takes a queued item without suspending; only an empty mailbox makes the agent wait.
     func next() async -> Item? {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Item?, Never>) in
-            enum Outcome { case item(Item, CheckedContinuation<Void, Never>?), finished, wait }
-            let outcome = state.withLock { state -> Outcome in
-                if let entry = state.popFirst() {
-                    let sender = state.waitingSenders.isEmpty ? nil : state.waitingSenders.removeFirst()
-                    return .item(entry.item, sender)
+        enum Outcome { case item(Item, [CheckedContinuation<Void, Never>]), finished, wait }
+        let capacity = self.capacity
+        func take(_ state: inout State) -> Outcome {
+            if let entry = state.popFirst() {
+                var senders: [CheckedContinuation<Void, Never>] = []
+                if !state.waitingSenders.isEmpty && state.count <= capacity / 2 {
+                    swap(&senders, &state.waitingSenders)
                 }
-                if state.isClosed { return .finished }
-                state.consumer = continuation
-                return .wait
+                return .item(entry.item, senders)
+            }
+            return state.isClosed ? .finished : .wait
+        }
+        switch state.withLock({ take(&$0) }) {
+        case .item(let item, let senders):
+            for sender in senders { sender.resume() }
+            return item
+        case .finished:
+            return nil
+        case .wait:
+            break
+        }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Item?, Never>) in
+            let outcome = state.withLock { state -> Outcome in
+                let outcome = take(&state)
+                if case .wait = outcome { state.consumer = continuation }
+                return outcome
             }
             switch outcome {
-            case .item(let item, let sender):
-                sender?.resume()
+            case .item(let item, let senders):
+                for sender in senders { sender.resume() }
                 continuation.resume(returning: item)
             case .finished:
                 continuation.resume(returning: nil)

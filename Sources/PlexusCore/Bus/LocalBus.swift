@@ -193,7 +193,7 @@ struct LocalSubscriptionIterator {
         self.token = Token(handle: handle)
     }
 
-    func next() async throws -> MQTTMessage? {
+    func next() async throws -> BusDelivery? {
         let handle = self.handle
         return try await withTaskCancellationHandler {
             try await handle.mailbox.next()

@@ -4,10 +4,13 @@ import Synchronization
 /// The bounded buffer between ``LocalBus`` and one subscription's consumer.
 ///
 /// Memory stays bounded: at most `capacity` live messages wait here, and a publisher
-/// that finds the buffer full parks (with its one message) until the consumer takes
-/// one — backpressure, as DESIGN.md asks for knowledge messages, rather than dropping.
-/// Parked publishers are served first come, first served, so a publisher's messages
-/// keep their order. Retained messages delivered on subscribe sit in a separate
+/// that finds the buffer full parks (with its one message) until the consumer has
+/// taken the buffer down to half — backpressure, as DESIGN.md asks for knowledge
+/// messages, rather than dropping. Releasing parked publishers only at half, not at
+/// every message taken, means a publisher that outruns its subscriber is woken once
+/// per half a buffer instead of once per message (each wake-up is a task switch that
+/// costs more than delivering the message). Parked publishers are served first come,
+/// first served, so a publisher's messages keep their order. Retained messages delivered on subscribe sit in a separate
 /// prefix that is drained first; it holds references to messages the bus retains
 /// anyway, so it does not count against the capacity.
 final class LocalMailbox: Sendable {
@@ -15,6 +18,8 @@ final class LocalMailbox: Sendable {
         var message: MQTTMessage
         /// When the message expires (MQTT 5 Message Expiry Interval), if it does.
         var expiresAt: ContinuousClock.Instant?
+        /// The context-message decoding shared with the other deliveries of its publish.
+        var shared: SharedContextDecoding?
     }
 
     private struct Producer {
@@ -32,7 +37,7 @@ final class LocalMailbox: Sendable {
         /// Buffered, or swallowed by a finished mailbox.
         case placed
         /// A consumer was waiting: resume it with this message.
-        case handOff(CheckedContinuation<MQTTMessage?, any Error>, MQTTMessage)
+        case handOff(CheckedContinuation<BusDelivery?, any Error>, BusDelivery)
         /// No room: the publisher must park.
         case full
     }
@@ -43,7 +48,7 @@ final class LocalMailbox: Sendable {
         var buffer: LocalRing<Item>
         var producers = LocalRing<Producer>()
         var nextProducerID: UInt64 = 0
-        var consumer: CheckedContinuation<MQTTMessage?, any Error>?
+        var consumer: CheckedContinuation<BusDelivery?, any Error>?
         var terminal: Terminal?
         var terminalReported = false
     }
@@ -117,7 +122,7 @@ final class LocalMailbox: Sendable {
         if state.terminal != nil { return .placed }
         if let consumer = state.consumer {
             // A consumer only waits when nothing is buffered.
-            guard let message = deliverable(item, now: .now) else { return .placed }
+            guard let message = deliverable(item) else { return .placed }
             state.consumer = nil
             return .handOff(consumer, message)
         }
@@ -131,9 +136,9 @@ final class LocalMailbox: Sendable {
     // MARK: Consuming
 
     /// The next message; nil once the subscription finished and the buffer is drained.
-    func next() async throws -> MQTTMessage? {
+    func next() async throws -> BusDelivery? {
         enum Take {
-            case message(MQTTMessage, [CheckedContinuation<Void, Never>])
+            case message(BusDelivery, [CheckedContinuation<Void, Never>])
             case end([CheckedContinuation<Void, Never>])
             case failure(any Error, [CheckedContinuation<Void, Never>])
             case wait([CheckedContinuation<Void, Never>])
@@ -141,7 +146,6 @@ final class LocalMailbox: Sendable {
         let capacity = self.capacity
         func take(_ state: inout State) -> Take {
             var released: [CheckedContinuation<Void, Never>] = []
-            let now = ContinuousClock.now
             while true {
                 let item: Item
                 if state.prefixIndex < state.prefix.count {
@@ -153,15 +157,17 @@ final class LocalMailbox: Sendable {
                     }
                 } else if let buffered = state.buffer.popFirst() {
                     item = buffered
-                    // Room was made: the longest-parked publisher's message moves in.
-                    while state.buffer.count < capacity, let producer = state.producers.popFirst() {
-                        state.buffer.append(producer.item)
-                        released.append(producer.continuation)
+                    // Down to half: the longest-parked publishers' messages move in.
+                    if state.buffer.count <= capacity / 2 {
+                        while state.buffer.count < capacity, let producer = state.producers.popFirst() {
+                            state.buffer.append(producer.item)
+                            released.append(producer.continuation)
+                        }
                     }
                 } else {
                     break
                 }
-                if let message = Self.deliverable(item, now: now) {
+                if let message = Self.deliverable(item) {
                     return .message(message, released)
                 }
             }
@@ -191,7 +197,7 @@ final class LocalMailbox: Sendable {
         case .wait(let released):
             for producer in released { producer.resume() }
         }
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<MQTTMessage?, any Error>) in
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<BusDelivery?, any Error>) in
             let taken = state.withLock { state -> Take in
                 let taken = take(&state)
                 if case .wait = taken { state.consumer = continuation }
@@ -217,7 +223,7 @@ final class LocalMailbox: Sendable {
     /// finishes, or throws `error` once. Parked publishers are released; their
     /// messages are not delivered, since the subscription is gone.
     func finish(throwing error: (any Error)? = nil) {
-        let (consumer, producers) = state.withLock { state -> (CheckedContinuation<MQTTMessage?, any Error>?, [Producer]) in
+        let (consumer, producers) = state.withLock { state -> (CheckedContinuation<BusDelivery?, any Error>?, [Producer]) in
             guard state.terminal == nil else { return (nil, []) }
             state.terminal = error.map { .failed($0) } ?? .finished
             var producers: [Producer] = []
@@ -236,15 +242,16 @@ final class LocalMailbox: Sendable {
     /// The message as the consumer should see it, or nil when it expired while it
     /// waited. A broker subtracts the time a message waited from its expiry interval
     /// (MQTT 5.0 §3.3.2.3.3) and never delivers an expired one; so do we.
-    static func deliverable(_ item: Item, now: ContinuousClock.Instant) -> MQTTMessage? {
-        guard let expiresAt = item.expiresAt else { return item.message }
+    static func deliverable(_ item: Item) -> BusDelivery? {
+        guard let expiresAt = item.expiresAt else { return BusDelivery(message: item.message, shared: item.shared) }
+        let now = ContinuousClock.now
         guard now < expiresAt else { return nil }
         let remaining = expiresAt - now
         var seconds = remaining.components.seconds
         if remaining.components.attoseconds > 0 { seconds += 1 }
         var message = item.message
         message.properties.messageExpiryInterval = UInt32(clamping: max(1, seconds))
-        return message
+        return BusDelivery(message: message, shared: item.shared)
     }
 }
 
