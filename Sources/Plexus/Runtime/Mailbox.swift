@@ -1,4 +1,5 @@
 import Metrics
+import NIOCore
 import Synchronization
 
 /// What an agent does when a subscription delivers faster than the agent handles.
@@ -38,24 +39,17 @@ final class Mailbox: Sendable {
     }
 
     private struct State {
-        var entries: [Entry] = []
-        var head = 0
+        /// A ring: taking the first item moves it out, nothing shifts or is copied.
+        var entries = CircularBuffer<Entry>()
         var consumer: CheckedContinuation<Item?, Never>?
         var waitingSenders: [CheckedContinuation<Void, Never>] = []
         var isClosed = false
         var dropped = 0
 
-        var count: Int { entries.count - head }
+        var count: Int { entries.count }
 
         mutating func popFirst() -> Entry? {
-            guard head < entries.count else { return nil }
-            let entry = entries[head]
-            head += 1
-            if head > 64 && head * 2 > entries.count {
-                entries.removeFirst(head)
-                head = 0
-            }
-            return entry
+            entries.isEmpty ? nil : entries.removeFirst()
         }
     }
 
@@ -93,7 +87,7 @@ final class Mailbox: Sendable {
                     return .queued(consumer)
                 }
                 if policy == .keepLatest, let key = coalescingKey,
-                    let index = state.entries[state.head...].firstIndex(where: { $0.coalescingKey == key && $0.policy == .keepLatest })
+                    let index = state.entries.firstIndex(where: { $0.coalescingKey == key && $0.policy == .keepLatest })
                 {
                     state.entries[index] = entry
                     state.dropped += 1
@@ -104,7 +98,7 @@ final class Mailbox: Sendable {
                     return .queued(nil)
                 }
                 if policy != .backpressure,
-                    let index = state.entries[state.head...].firstIndex(where: { $0.policy != .backpressure })
+                    let index = state.entries.firstIndex(where: { $0.policy != .backpressure })
                 {
                     state.entries.remove(at: index)
                     state.entries.append(entry)

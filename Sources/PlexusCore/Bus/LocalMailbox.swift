@@ -1,3 +1,4 @@
+import NIOCore
 import PlexusMQTT
 import Synchronization
 
@@ -45,8 +46,8 @@ final class LocalMailbox: Sendable {
     private struct State {
         var prefix: [Item] = []
         var prefixIndex = 0
-        var buffer: LocalRing<Item>
-        var producers = LocalRing<Producer>()
+        var buffer: CircularBuffer<Item>
+        var producers = CircularBuffer<Producer>()
         var nextProducerID: UInt64 = 0
         var consumer: CheckedContinuation<BusDelivery?, any Error>?
         var terminal: Terminal?
@@ -59,7 +60,7 @@ final class LocalMailbox: Sendable {
     init(capacity: Int, retained: [Item]) {
         precondition(capacity >= 1, "a subscription buffer holds at least one message")
         self.capacity = capacity
-        var initial = State(buffer: LocalRing())
+        var initial = State(buffer: CircularBuffer(initialCapacity: min(capacity, 64)))
         initial.prefix = retained
         self.state = Mutex(initial)
     }
@@ -111,7 +112,10 @@ final class LocalMailbox: Sendable {
             }
             return !Task.isCancelled
         } onCancel: {
-            let parked = state.withLock { state in state.producers.remove { $0.id == id }?.continuation }
+            let parked = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                guard let index = state.producers.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.producers.remove(at: index).continuation
+            }
             parked?.resume()
         }
     }
@@ -155,11 +159,12 @@ final class LocalMailbox: Sendable {
                         state.prefix = []
                         state.prefixIndex = 0
                     }
-                } else if let buffered = state.buffer.popFirst() {
-                    item = buffered
+                } else if !state.buffer.isEmpty {
+                    item = state.buffer.removeFirst()
                     // Down to half: the longest-parked publishers' messages move in.
                     if state.buffer.count <= capacity / 2 {
-                        while state.buffer.count < capacity, let producer = state.producers.popFirst() {
+                        while state.buffer.count < capacity, !state.producers.isEmpty {
+                            let producer = state.producers.removeFirst()
                             state.buffer.append(producer.item)
                             released.append(producer.continuation)
                         }
@@ -227,7 +232,8 @@ final class LocalMailbox: Sendable {
             guard state.terminal == nil else { return (nil, []) }
             state.terminal = error.map { .failed($0) } ?? .finished
             var producers: [Producer] = []
-            while let producer = state.producers.popFirst() { producers.append(producer) }
+            producers = Array(state.producers)
+            state.producers.removeAll()
             let consumer = state.consumer
             state.consumer = nil
             if consumer != nil, error != nil { state.terminalReported = true }
@@ -252,48 +258,5 @@ final class LocalMailbox: Sendable {
         var message = item.message
         message.properties.messageExpiryInterval = UInt32(clamping: max(1, seconds))
         return BusDelivery(message: message, shared: item.shared)
-    }
-}
-
-/// A growable FIFO ring buffer: O(1) append and pop without the shifting of
-/// `Array.removeFirst`.
-struct LocalRing<Element> {
-    private var storage: [Element?] = []
-    private var head = 0
-    private(set) var count = 0
-
-    var isEmpty: Bool { count == 0 }
-
-    mutating func append(_ element: Element) {
-        if count == storage.count {
-            var grown: [Element?] = []
-            grown.reserveCapacity(max(4, storage.count * 2))
-            for offset in 0..<count { grown.append(storage[(head + offset) % storage.count]) }
-            grown.append(contentsOf: repeatElement(nil, count: max(4, storage.count * 2) - count))
-            storage = grown
-            head = 0
-        }
-        storage[(head + count) % storage.count] = element
-        count += 1
-    }
-
-    mutating func popFirst() -> Element? {
-        guard count > 0 else { return nil }
-        let element = storage[head]
-        storage[head] = nil
-        head = (head + 1) % storage.count
-        count -= 1
-        return element
-    }
-
-    /// Removes and returns the first element matching `predicate`, keeping the order of the rest.
-    mutating func remove(where predicate: (Element) -> Bool) -> Element? {
-        var kept = LocalRing()
-        var removed: Element?
-        while let element = popFirst() {
-            if removed == nil && predicate(element) { removed = element } else { kept.append(element) }
-        }
-        self = kept
-        return removed
     }
 }
