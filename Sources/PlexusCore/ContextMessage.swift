@@ -231,12 +231,18 @@ public struct ContextMessage: Sendable, Hashable {
 
     // MARK: - Rules shared by construction and decoding
 
-    /// Names of the attributes this type maps to properties; everything else is an
-    /// extension.
-    static let knownAttributes: Set<String> = [
-        "specversion", "id", "source", "type", "time", "subject", "datacontenttype", "data",
-        "causationid", "correlationid", "confidence", "expires", "trust",
-    ]
+    /// Whether `name` is an attribute this type maps to a property; everything else is
+    /// an extension. A switch rather than a `Set`: it runs for every attribute of every
+    /// received message, and comparing short strings costs less than hashing them.
+    static func isKnownAttribute(_ name: String) -> Bool {
+        switch name {
+        case "specversion", "id", "source", "type", "time", "subject", "datacontenttype", "data",
+            "causationid", "correlationid", "confidence", "expires", "trust":
+            true
+        default:
+            false
+        }
+    }
 
     /// True for a CloudEvents attribute name: 1 to 20 lower-case ASCII letters or digits.
     static func isAttributeName(_ name: String) -> Bool {
@@ -249,7 +255,7 @@ public struct ContextMessage: Sendable, Hashable {
         if !isAttributeName(name) {
             return "extension attribute names are 1 to 20 lower-case letters or digits"
         }
-        if knownAttributes.contains(name) {
+        if isKnownAttribute(name) {
             return "is not an extension attribute"
         }
         return nil

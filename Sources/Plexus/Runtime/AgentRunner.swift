@@ -195,8 +195,12 @@ final class AgentRunner: Sendable {
                         }
                     }
                 }
-                let delivered = AgentMessage(mqtt: message, filter: filter, context: context)
-                if await !mailbox.send(.message(delivered), policy: policy, coalescingKey: message.topic) { return }
+                let item = Mailbox.Item.message(AgentMessage(mqtt: message, filter: filter, context: context))
+                switch mailbox.trySend(item, policy: policy, coalescingKey: message.topic) {
+                case .queued: continue
+                case .closed: return
+                case .full: if await !mailbox.send(item, policy: policy, coalescingKey: message.topic) { return }
+                }
             }
         } catch {
             if !(error is CancellationError) {

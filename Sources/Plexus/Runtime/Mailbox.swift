@@ -70,49 +70,72 @@ final class Mailbox: Sendable {
     /// Queued items.
     var count: Int { state.withLock { $0.count } }
 
+    /// What ``trySend(_:policy:coalescingKey:)`` did.
+    enum SendResult {
+        /// Queued (or replaced a coalesced item, counted as a drop).
+        case queued
+        /// The mailbox is closed: not queued.
+        case closed
+        /// No room and the policy says wait: use ``send(_:policy:coalescingKey:)``.
+        case full
+    }
+
+    /// Queues an item if the policy lets it in now, without waiting: the common case of
+    /// ``send(_:policy:coalescingKey:)``, with no suspension point.
+    func trySend(_ item: Item, policy: OverflowPolicy, coalescingKey: String? = nil) -> SendResult {
+        enum Outcome { case queued(CheckedContinuation<Item?, Never>?), queuedDropping, closed, full }
+        let outcome = state.withLock { state -> Outcome in
+            if state.isClosed { return .closed }
+            let entry = Entry(item: item, policy: policy, coalescingKey: coalescingKey)
+            if let consumer = state.consumer {
+                // The consumer waits on an empty mailbox: hand the item over
+                // directly (resumed outside the lock).
+                state.consumer = nil
+                return .queued(consumer)
+            }
+            if policy == .keepLatest, let key = coalescingKey,
+                let index = state.entries.firstIndex(where: { $0.coalescingKey == key && $0.policy == .keepLatest })
+            {
+                state.entries[index] = entry
+                state.dropped += 1
+                return .queuedDropping
+            }
+            if state.count < capacity {
+                state.entries.append(entry)
+                return .queued(nil)
+            }
+            if policy != .backpressure,
+                let index = state.entries.firstIndex(where: { $0.policy != .backpressure })
+            {
+                state.entries.remove(at: index)
+                state.entries.append(entry)
+                state.dropped += 1
+                return .queuedDropping
+            }
+            return .full
+        }
+        switch outcome {
+        case .queued(let consumer):
+            consumer?.resume(returning: item)
+            return .queued
+        case .queuedDropping:
+            droppedCounter?.increment()
+            return .queued
+        case .closed:
+            return .closed
+        case .full:
+            return .full
+        }
+    }
+
     /// Queues an item, waiting for room when the policy says so.
     ///
     /// - Returns: false when the mailbox is closed (the item was not queued).
     @discardableResult
     func send(_ item: Item, policy: OverflowPolicy, coalescingKey: String? = nil) async -> Bool {
         while true {
-            enum Outcome { case queued(CheckedContinuation<Item?, Never>?), queuedDropping, closed, full }
-            let outcome = state.withLock { state -> Outcome in
-                if state.isClosed { return .closed }
-                let entry = Entry(item: item, policy: policy, coalescingKey: coalescingKey)
-                if let consumer = state.consumer {
-                    // The consumer waits on an empty mailbox: hand the item over
-                    // directly (resumed outside the lock).
-                    state.consumer = nil
-                    return .queued(consumer)
-                }
-                if policy == .keepLatest, let key = coalescingKey,
-                    let index = state.entries.firstIndex(where: { $0.coalescingKey == key && $0.policy == .keepLatest })
-                {
-                    state.entries[index] = entry
-                    state.dropped += 1
-                    return .queuedDropping
-                }
-                if state.count < capacity {
-                    state.entries.append(entry)
-                    return .queued(nil)
-                }
-                if policy != .backpressure,
-                    let index = state.entries.firstIndex(where: { $0.policy != .backpressure })
-                {
-                    state.entries.remove(at: index)
-                    state.entries.append(entry)
-                    state.dropped += 1
-                    return .queuedDropping
-                }
-                return .full
-            }
-            switch outcome {
-            case .queued(let consumer):
-                consumer?.resume(returning: item)
-                return true
-            case .queuedDropping:
-                droppedCounter?.increment()
+            switch trySend(item, policy: policy, coalescingKey: coalescingKey) {
+            case .queued:
                 return true
             case .closed:
                 return false

@@ -11,9 +11,15 @@ import Synchronization
 /// every message taken, means a publisher that outruns its subscriber is woken once
 /// per half a buffer instead of once per message (each wake-up is a task switch that
 /// costs more than delivering the message). Parked publishers are served first come,
-/// first served, so a publisher's messages keep their order. Retained messages delivered on subscribe sit in a separate
-/// prefix that is drained first; it holds references to messages the bus retains
-/// anyway, so it does not count against the capacity.
+/// first served, so a publisher's messages keep their order. Retained messages
+/// delivered on subscribe sit in a separate prefix that is drained first; it holds
+/// references to messages the bus retains anyway, so it does not count against the
+/// capacity.
+///
+/// The consumer takes messages in batches of up to ``batchLimit`` per lock (see
+/// ``take(into:)``), so besides the buffer it holds at most one batch it has not
+/// delivered yet: one lock, one cancellation handler and one suspension point per
+/// batch instead of per message.
 final class LocalMailbox: Sendable {
     struct Item: Sendable {
         var message: MQTTMessage
@@ -38,7 +44,7 @@ final class LocalMailbox: Sendable {
         /// Buffered, or swallowed by a finished mailbox.
         case placed
         /// A consumer was waiting: resume it with this message.
-        case handOff(CheckedContinuation<BusDelivery?, any Error>, BusDelivery)
+        case handOff(CheckedContinuation<Item?, any Error>, Item)
         /// No room: the publisher must park.
         case full
     }
@@ -49,13 +55,18 @@ final class LocalMailbox: Sendable {
         var buffer: CircularBuffer<Item>
         var producers = CircularBuffer<Producer>()
         var nextProducerID: UInt64 = 0
-        var consumer: CheckedContinuation<BusDelivery?, any Error>?
+        /// The waiting consumer: resumed with the message handed over, or nil when the
+        /// subscription ended.
+        var consumer: CheckedContinuation<Item?, any Error>?
         var terminal: Terminal?
         var terminalReported = false
     }
 
     let capacity: Int
     private let state: Mutex<State>
+
+    /// Most messages the consumer takes at once.
+    static let batchLimit = 64
 
     init(capacity: Int, retained: [Item]) {
         precondition(capacity >= 1, "a subscription buffer holds at least one message")
@@ -67,23 +78,32 @@ final class LocalMailbox: Sendable {
 
     // MARK: Producing
 
+    /// Places `item` without waiting if there is room (or a finished subscription
+    /// swallows it); false when the publisher has to wait with ``send(_:)``.
+    ///
+    /// The publisher's common case: no suspension point and no task allocation.
+    func trySend(_ item: Item) -> Bool {
+        let capacity = self.capacity
+        let offer = state.withLock { state in Self.offer(item, to: &state, capacity: capacity) }
+        switch offer {
+        case .placed:
+            return true
+        case .handOff(let consumer, let item):
+            consumer.resume(returning: item)
+            return true
+        case .full:
+            return false
+        }
+    }
+
     /// Hands `item` to the consumer, waiting while the buffer is full.
     ///
     /// Returns false when the waiting publisher was cancelled (the message is then not
     /// delivered to this subscription). A finished subscription swallows the message,
     /// as a broker does for a subscription that is gone.
     func send(_ item: Item) async -> Bool {
+        if trySend(item) { return true }
         let capacity = self.capacity
-        let offer = state.withLock { state in Self.offer(item, to: &state, capacity: capacity) }
-        switch offer {
-        case .placed:
-            return true
-        case .handOff(let consumer, let message):
-            consumer.resume(returning: message)
-            return true
-        case .full:
-            break
-        }
         let id = state.withLock { state -> UInt64 in
             defer { state.nextProducerID += 1 }
             return state.nextProducerID
@@ -105,8 +125,8 @@ final class LocalMailbox: Sendable {
                     break
                 case .placed, .full:
                     continuation.resume()
-                case .handOff(let consumer, let message):
-                    consumer.resume(returning: message)
+                case .handOff(let consumer, let item):
+                    consumer.resume(returning: item)
                     continuation.resume()
                 }
             }
@@ -126,9 +146,8 @@ final class LocalMailbox: Sendable {
         if state.terminal != nil { return .placed }
         if let consumer = state.consumer {
             // A consumer only waits when nothing is buffered.
-            guard let message = deliverable(item) else { return .placed }
             state.consumer = nil
-            return .handOff(consumer, message)
+            return .handOff(consumer, item)
         }
         if state.producers.isEmpty && state.buffer.count < capacity {
             state.buffer.append(item)
@@ -139,100 +158,102 @@ final class LocalMailbox: Sendable {
 
     // MARK: Consuming
 
-    /// The next message; nil once the subscription finished and the buffer is drained.
-    func next() async throws -> BusDelivery? {
+    /// Moves the next messages, at most ``batchLimit``, into `batch`, waiting while
+    /// there are none. Returns false once the subscription finished and everything
+    /// was taken; throws the subscription's error once, after the last message.
+    ///
+    /// Messages may have expired by the time the consumer gets to them: it checks
+    /// each with ``deliverable(_:)``.
+    func take(into batch: inout CircularBuffer<Item>) async throws -> Bool {
         enum Take {
-            case message(BusDelivery, [CheckedContinuation<Void, Never>])
-            case end([CheckedContinuation<Void, Never>])
-            case failure(any Error, [CheckedContinuation<Void, Never>])
-            case wait([CheckedContinuation<Void, Never>])
+            case taken([CheckedContinuation<Void, Never>])
+            case end
+            case failure(any Error)
+            case wait
         }
         let capacity = self.capacity
-        func take(_ state: inout State) -> Take {
-            var released: [CheckedContinuation<Void, Never>] = []
-            while true {
-                let item: Item
-                if state.prefixIndex < state.prefix.count {
-                    item = state.prefix[state.prefixIndex]
+        func take(_ state: inout State, into batch: inout CircularBuffer<Item>) -> Take {
+            if state.prefixIndex < state.prefix.count {
+                while state.prefixIndex < state.prefix.count && batch.count < Self.batchLimit {
+                    batch.append(state.prefix[state.prefixIndex])
                     state.prefixIndex += 1
-                    if state.prefixIndex == state.prefix.count {
-                        state.prefix = []
-                        state.prefixIndex = 0
-                    }
-                } else if !state.buffer.isEmpty {
-                    item = state.buffer.removeFirst()
-                    // Down to half: the longest-parked publishers' messages move in.
-                    if state.buffer.count <= capacity / 2 {
-                        while state.buffer.count < capacity, !state.producers.isEmpty {
-                            let producer = state.producers.removeFirst()
-                            state.buffer.append(producer.item)
-                            released.append(producer.continuation)
-                        }
-                    }
-                } else {
-                    break
                 }
-                if let message = Self.deliverable(item) {
-                    return .message(message, released)
+                if state.prefixIndex == state.prefix.count {
+                    state.prefix = []
+                    state.prefixIndex = 0
                 }
+                return .taken([])
+            }
+            if !state.buffer.isEmpty {
+                while !state.buffer.isEmpty && batch.count < Self.batchLimit {
+                    batch.append(state.buffer.removeFirst())
+                }
+                // Down to half: the longest-parked publishers' messages move in.
+                var released: [CheckedContinuation<Void, Never>] = []
+                if !state.producers.isEmpty && state.buffer.count <= capacity / 2 {
+                    while state.buffer.count < capacity, !state.producers.isEmpty {
+                        let producer = state.producers.removeFirst()
+                        state.buffer.append(producer.item)
+                        released.append(producer.continuation)
+                    }
+                }
+                return .taken(released)
             }
             switch state.terminal {
             case nil:
-                return .wait(released)
+                return .wait
             case .finished:
-                return .end(released)
+                return .end
             case .failed(let error):
-                if state.terminalReported { return .end(released) }
+                if state.terminalReported { return .end }
                 state.terminalReported = true
-                return .failure(error, released)
+                return .failure(error)
             }
         }
 
-        let taken = state.withLock { state in take(&state) }
-        switch taken {
-        case .message(let message, let released):
+        switch state.withLock({ take(&$0, into: &batch) }) {
+        case .taken(let released):
             for producer in released { producer.resume() }
-            return message
-        case .end(let released):
-            for producer in released { producer.resume() }
-            return nil
-        case .failure(let error, let released):
-            for producer in released { producer.resume() }
+            return true
+        case .end:
+            return false
+        case .failure(let error):
             throw error
-        case .wait(let released):
-            for producer in released { producer.resume() }
+        case .wait:
+            break
         }
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<BusDelivery?, any Error>) in
+        // Nothing buffered: wait for a publisher to hand one message over.
+        let wake = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Item?, any Error>) in
             let taken = state.withLock { state -> Take in
-                let taken = take(&state)
+                let taken = take(&state, into: &batch)
                 if case .wait = taken { state.consumer = continuation }
                 return taken
             }
             switch taken {
-            case .message(let message, let released):
-                for producer in released { producer.resume() }
-                continuation.resume(returning: message)
-            case .end(let released):
+            case .taken(let released):
+                // Messages arrived since the first look; they are in `batch` already.
                 for producer in released { producer.resume() }
                 continuation.resume(returning: nil)
-            case .failure(let error, let released):
-                for producer in released { producer.resume() }
+            case .end:
+                continuation.resume(returning: nil)
+            case .failure(let error):
                 continuation.resume(throwing: error)
-            case .wait(let released):
-                for producer in released { producer.resume() }
+            case .wait:
+                break
             }
         }
+        if let wake { batch.append(wake) }
+        return !batch.isEmpty
     }
 
     /// Ends the subscription. Buffered messages are still delivered, then the sequence
     /// finishes, or throws `error` once. Parked publishers are released; their
     /// messages are not delivered, since the subscription is gone.
     func finish(throwing error: (any Error)? = nil) {
-        let (consumer, producers) = state.withLock { state -> (CheckedContinuation<BusDelivery?, any Error>?, [Producer]) in
+        let (consumer, producers) = state.withLock { state -> (CheckedContinuation<Item?, any Error>?, [Producer]) in
             guard state.terminal == nil else { return (nil, []) }
             state.terminal = error.map { .failed($0) } ?? .finished
-            var producers: [Producer] = []
-            producers = Array(state.producers)
+            let producers = Array(state.producers)
             state.producers.removeAll()
             let consumer = state.consumer
             state.consumer = nil
