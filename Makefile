@@ -1,7 +1,8 @@
 # Plexus developer and CI entry points. Every step says what it does.
 #   make deps    system packages (scripts/install-deps.sh) + Python test venv (scripts/python-env.sh)
 #   make build   debug build
-#   make test    deps, build with tests, run all tests (PLEXUS_PYTHON points at the venv python)
+#   make test    deps, build with tests, run all tests (PLEXUS_PYTHON points at the venv python),
+#                then build and test the user-package example in Examples/DewPoint
 #   make fuzz    scripts/fuzz.sh $(FUZZ_SECONDS)
 #   make bench   release build, `plexus bench mqtt`
 #   make run     deps, release build, scripts/demo.sh
@@ -33,6 +34,9 @@ test: deps
 	swift build --build-tests
 	@echo "==> [test] swift test (PLEXUS_PYTHON=$(PLEXUS_PYTHON))"
 	@scripts/swift-test.sh
+	@echo "==> [test] Examples/DewPoint, a package of its own on Plexus: swift build --build-tests, swift test"
+	swift build --package-path Examples/DewPoint --build-tests
+	@scripts/swift-test.sh --package-path Examples/DewPoint
 
 fuzz:
 	@echo "==> [fuzz] scripts/fuzz.sh $(FUZZ_SECONDS)"
@@ -49,5 +53,6 @@ run: deps
 	scripts/demo.sh
 
 clean:
-	@echo "==> [clean] swift package clean"
+	@echo "==> [clean] swift package clean (and Examples/DewPoint)"
 	swift package clean
+	swift package --package-path Examples/DewPoint clean

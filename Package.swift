@@ -7,10 +7,12 @@ let package = Package(
     products: [
         .library(name: "PlexusMQTT", targets: ["PlexusMQTT"]),
         .library(name: "PlexusCore", targets: ["PlexusCore"]),
+        .library(name: "PlexusLLM", targets: ["PlexusLLM"]),
         .library(name: "PlexusTesting", targets: ["PlexusTesting"]),
         .library(name: "Plexus", targets: ["Plexus"]),
         .library(name: "PlexusAgents", targets: ["PlexusAgents"]),
-        .executable(name: "plexus", targets: ["PlexusCLI"]),
+        .library(name: "PlexusCLI", targets: ["PlexusCLI"]),
+        .executable(name: "plexus", targets: ["PlexusTool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -21,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         .target(
@@ -38,6 +41,7 @@ let package = Package(
             dependencies: [
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "PlexusCore",
+                "PlexusLLM",
                 .product(name: "Yams", package: "Yams"),
                 "PlexusMQTT",
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -48,8 +52,12 @@ let package = Package(
             dependencies: [
                 "PlexusMQTT",
                 .product(name: "NIOCore", package: "swift-nio"),
+                // SHA-256 of actuator commands (approvals name the hash); signatures later.
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Language models (DESIGN.md): the LanguageModel protocol and chat types.
+        .target(name: "PlexusLLM", dependencies: ["PlexusCore"]),
         // Ready agents (DESIGN.md): built-in types of the `plexus` binary.
         .target(
             name: "PlexusAgents",
@@ -59,11 +67,12 @@ let package = Package(
             name: "PlexusTesting",
             dependencies: []
         ),
-        .executableTarget(
+        // The command-line tool as a library, so a package with its own agent types
+        // ships the same `plexus` verbs (Examples/DewPoint).
+        .target(
             name: "PlexusCLI",
             dependencies: [
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                "PlexusAgents",
                 "Plexus",
                 "PlexusCore",
                 "PlexusMQTT",
@@ -77,6 +86,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // The `plexus` binary: PlexusCLI with the built-in agent types.
+        .executableTarget(name: "PlexusTool", dependencies: ["PlexusCLI", "PlexusAgents"]),
         // libFuzzer target for the packet decoder; see scripts/fuzz.sh.
         .executableTarget(
             name: "PlexusMQTTFuzzer",
@@ -110,6 +121,7 @@ let package = Package(
             name: "PlexusTests",
             dependencies: [
                 "Plexus",
+                "PlexusLLM",
                 "PlexusTesting",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

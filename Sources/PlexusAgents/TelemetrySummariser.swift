@@ -66,7 +66,7 @@ public struct TelemetrySummariser: Agent {
     }
 
     public mutating func handle(_ message: AgentMessage, context: AgentContext) async throws {
-        guard let value = Self.reading(message.mqtt) else {
+        guard let value = message.numericReading else {
             unreadable[message.topic, default: 0] += 1
             return
         }
@@ -92,19 +92,5 @@ public struct TelemetrySummariser: Agent {
         unreadable.removeAll()
         // Device payloads are written by whoever may publish on those topics.
         try await context.share(.observation, subject: subject, data: .object(data), trust: .untrusted)
-    }
-
-    /// A numeric reading from a payload: a bare number, or JSON `{"value": n}`.
-    public static func reading(_ message: MQTTMessage) -> Double? {
-        let text = message.payloadString.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let number = Double(text), number.isFinite { return number }
-        guard let json = try? JSONValue(parsing: text) else { return nil }
-        switch json {
-        case .number(let number): return number
-        case .object(let object):
-            if case .number(let number) = object["value"] { return number }
-            return nil
-        default: return nil
-        }
     }
 }

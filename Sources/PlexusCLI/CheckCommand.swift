@@ -11,7 +11,8 @@ struct CheckCommand: ParsableCommand {
             Reads the manifest the way `plexus run` will: YAML syntax, the manifest version \
             (plexus: 1), every key and value, agent ids, topics and filters, broker URLs, \
             ${VAR} references against the current environment, and references to models, \
-            actuators, approvers and prompt files (relative to the manifest's folder).
+            actuators, approvers and prompt files (relative to the manifest's folder), and \
+            each agent's type and config against the agent types this binary knows.
 
             Every problem is printed on its own line on stderr as \
             FILE:LINE:COLUMN: KEY.PATH: MESSAGE, and the exit status is 1. A valid manifest \
@@ -32,16 +33,7 @@ struct CheckCommand: ParsableCommand {
     var file: String
 
     func run() throws {
-        let manifest: Manifest
-        do {
-            manifest = try Manifest.load(path: file, environment: ProcessInfo.processInfo.environment)
-        } catch {
-            for problem in error.errors {
-                let line = problem.description.split(whereSeparator: \.isNewline).joined(separator: " ")
-                Standard.error(line + "\n")
-            }
-            throw ExitCode(ExitStatus.failure)
-        }
+        let manifest = try Manifest.loadChecked(file)
         Standard.output("\(file): ok — \(Self.summary(of: manifest))\n")
     }
 

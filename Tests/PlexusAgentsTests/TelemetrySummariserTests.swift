@@ -65,10 +65,10 @@ struct TelemetrySummariserTests {
 
     @Test("numbers are read from bare text, JSON numbers and JSON objects with a value")
     func readings() {
-        #expect(TelemetrySummariser.reading(MQTTMessage(topic: "t", payload: " 21.5\n")) == 21.5)
-        #expect(TelemetrySummariser.reading(MQTTMessage(topic: "t", payload: "{\"value\": -3}")) == -3)
-        #expect(TelemetrySummariser.reading(MQTTMessage(topic: "t", payload: "{\"v\": 1}")) == nil)
-        #expect(TelemetrySummariser.reading(MQTTMessage(topic: "t", payload: "inf")) == nil)
-        #expect(TelemetrySummariser.reading(MQTTMessage(topic: "t", payload: "")) == nil)
+        #expect(AgentMessage(mqtt: MQTTMessage(topic: "t", payload: " 21.5\n"), filter: "t", context: nil).numericReading == 21.5)
+        #expect(AgentMessage(mqtt: MQTTMessage(topic: "t", payload: "{\"value\": -3}"), filter: "t", context: nil).numericReading == -3)
+        #expect(AgentMessage(mqtt: MQTTMessage(topic: "t", payload: "{\"v\": 1}"), filter: "t", context: nil).numericReading == nil)
+        #expect(AgentMessage(mqtt: MQTTMessage(topic: "t", payload: "inf"), filter: "t", context: nil).numericReading == nil)
+        #expect(AgentMessage(mqtt: MQTTMessage(topic: "t", payload: ""), filter: "t", context: nil).numericReading == nil)
     }
 }

@@ -3,13 +3,38 @@ import Testing
 
 @Suite("plexus check")
 struct CheckTests {
-    @Test("the example manifest passes with a one-line summary")
+    @Test("the telemetry manifest passes with a one-line summary")
     func example() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let path = root.appendingPathComponent("agents/example.yaml").path
+        let path = root.appendingPathComponent("agents/telemetry.yaml").path
         let output = try await plexus(["check", path])
         #expect(output.succeeded, "\(output)")
-        #expect(output.standardOutput == "\(path): ok — 2 agents, 1 actuator, 1 model, 1 approver; managed broker\n", "\(output)")
+        #expect(output.standardOutput == "\(path): ok — 1 agent, 0 actuators, 0 models, 0 approvers; managed broker\n", "\(output)")
+    }
+
+    @Test("agent types and configs are checked against the binary's registry, at their place in the file")
+    func agentTypes() async throws {
+        let yaml = """
+            plexus: 1
+            name: home
+            agents:
+              - id: summary
+                type: telemetry-sumariser
+              - id: rooms
+                type: telemetry-summariser
+                config:
+                  window: ten
+            """
+        let path = try temporaryFile("types.yaml", contents: Array(yaml.utf8))
+        for verb in [["check", path], ["run", path, "--broker", "mqtt://127.0.0.1:1"]] {
+            let output = try await plexus(verb)
+            #expect(output.status == 1, "\(output)")
+            #expect(
+                output.standardError.split(separator: "\n") == [
+                    "\(path):5:11: agents[0].type: unknown agent type 'telemetry-sumariser'; did you mean 'telemetry-summariser'? known types: telemetry-summariser",
+                    "\(path):9:15: agents[1].config.window: 'ten' is not a duration: seconds, or a number with ms, s, m or h (500ms, 30s, 2m, 1h), greater than zero and at most a year",
+                ], "\(verb[0]): \(output)")
+        }
     }
 
     @Test("a broken manifest prints each error on its own line and exits 1")

@@ -28,11 +28,14 @@ extension Manifest {
         public var index: Int
         /// Where the id is written.
         public var idPosition: SourcePosition
+        /// Where the type is written, for errors about an unknown type.
+        public var typePosition: SourcePosition
 
         public init(
             id: String, type: String, config: ManifestValue = .emptyMapping(at: .start), subscriptions: [Subscription] = [],
             shares: [String] = [], credentials: Credentials? = nil, model: String? = nil, prompt: String? = nil,
-            actuators: [String] = [], fileName: String = "", index: Int = 0, idPosition: SourcePosition = .start
+            actuators: [String] = [], fileName: String = "", index: Int = 0, idPosition: SourcePosition = .start,
+            typePosition: SourcePosition? = nil
         ) {
             self.id = id
             self.type = type
@@ -46,6 +49,7 @@ extension Manifest {
             self.fileName = fileName
             self.index = index
             self.idPosition = idPosition
+            self.typePosition = typePosition ?? idPosition
         }
 
         /// The key path of this agent's config, `agents[i].config`.
@@ -68,11 +72,12 @@ extension Manifest {
             guard let fields = reader.fields(value, path, allowed: keys) else { return nil }
             let idValue = reader.required(fields, "id", "give the agent a unique id, for example 'id: climate'")
             let id = idValue.flatMap { reader.topicLevelName($0, fields.path("id"), what: "agent id") }
-            let type = reader.required(fields, "type", "name the agent type that runs it")
-                .flatMap { reader.nonEmptyString($0, fields.path("type")) }
+            let typeValue = reader.required(fields, "type", "name the agent type that runs it")
+            let type = typeValue.flatMap { reader.nonEmptyString($0, fields.path("type")) }
             var agent = Agent(
                 id: id ?? "", type: type ?? "", config: fields["config"] ?? .emptyMapping(at: fields.position),
-                fileName: references.fileName, index: index, idPosition: idValue?.position ?? fields.position)
+                fileName: references.fileName, index: index, idPosition: idValue?.position ?? fields.position,
+                typePosition: typeValue?.position ?? fields.position)
 
             if let subscribe = fields["subscribe"], let elements = reader.elements(subscribe, fields.path("subscribe")) {
                 for (number, element) in elements.enumerated() {

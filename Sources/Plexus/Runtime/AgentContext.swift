@@ -1,14 +1,16 @@
 import Foundation
 import Logging
 import PlexusCore
+import PlexusLLM
 import PlexusMQTT
 import Synchronization
 
 /// What an agent can do, handed to each of its calls.
 ///
 /// Everything an agent sends goes through its own bus connection, so the broker
-/// holds it to what its manifest entry allows. Memory, models and actuation plug
-/// in here as those parts land (issues 4–6).
+/// holds it to what its manifest entry allows. Actuator commands never go out on that
+/// connection: ``act(_:command:reason:causedBy:)`` hands them to the runtime's
+/// ``ActuationGate``.
 public final class AgentContext: Sendable {
     /// The agent's id from the manifest.
     public let agentID: String
@@ -18,6 +20,8 @@ public final class AgentContext: Sendable {
     public let logger: Logger
     /// Subjects this agent may share on (manifest `share:`); empty allows any.
     public let shareSubjects: [String]
+    /// Actuators this agent may ask the gate to command (manifest `actuators:`).
+    public let actuators: [String]
 
     let connection: any BusConnection
     let protocolVersion: MQTTProtocolVersion
@@ -25,6 +29,8 @@ public final class AgentContext: Sendable {
     let timers: AgentTimers
     let requests: AgentRequests
     let metrics: AgentMetrics?
+    let gate: (any ActuationGate)?
+    let resolvedModel: Result<any LanguageModel, AgentContextError>
 
     init(
         agentID: String,
@@ -36,7 +42,10 @@ public final class AgentContext: Sendable {
         now: @escaping @Sendable () -> Date,
         timers: AgentTimers,
         requests: AgentRequests,
-        metrics: AgentMetrics? = nil
+        metrics: AgentMetrics? = nil,
+        actuators: [String] = [],
+        gate: (any ActuationGate)? = nil,
+        model: Result<any LanguageModel, AgentContextError> = .failure(.noModel(agent: ""))
     ) {
         self.agentID = agentID
         self.topics = topics
@@ -48,6 +57,20 @@ public final class AgentContext: Sendable {
         self.timers = timers
         self.requests = requests
         self.metrics = metrics
+        self.actuators = actuators
+        self.gate = gate
+        self.resolvedModel = model
+    }
+
+    /// The language model named by this agent's manifest entry (`model:`), as the
+    /// runtime's ``AgentModelProvider`` hands it out: with the agent's guardrails and
+    /// budgets around it.
+    ///
+    /// - Throws: ``AgentContextError/noModel(agent:)`` when the entry names no model;
+    ///   ``AgentContextError/modelUnavailable(name:reason:)`` when the runtime has none
+    ///   by that name or could not make it.
+    public var model: any LanguageModel {
+        get throws(AgentContextError) { try resolvedModel.get() }
     }
 
     /// The current time from the runtime's clock (injectable in tests).
@@ -140,6 +163,38 @@ public final class AgentContext: Sendable {
         return reply
     }
 
+    /// Asks the runtime's gate to send `command` to `actuator`, and waits for the outcome.
+    ///
+    /// The agent never publishes the command itself: the gate applies the actuator's
+    /// policy (allow, deny, or hold for approval) and publishes under its own identity.
+    /// An actuator the manifest entry does not list is denied here, before the gate.
+    /// The request's trust is `untrusted` when `cause` is, so a command derived from
+    /// untrusted data can be held for a person even where the policy would allow it.
+    ///
+    /// - Parameters:
+    ///   - actuator: a name under the manifest's `actuators:` that this agent lists.
+    ///   - command: the payload, checked by the gate against the actuator's schema.
+    ///   - reason: shown to approvers and recorded in the audit log.
+    ///   - cause: the context message this action answers, for provenance.
+    /// - Throws: ``AgentContextError/noActuationGate`` when the runtime has no gate;
+    ///   ``ActuationRequestError`` for a command that is not JSON.
+    public func act(
+        _ actuator: String,
+        command: JSONValue,
+        reason: String,
+        causedBy cause: ContextMessage? = nil
+    ) async throws -> ActuationOutcome {
+        guard actuators.contains(actuator) else {
+            return .denied(reason: "agent '\(agentID)' may not command '\(actuator)': its manifest entry's actuators list is \(actuators)")
+        }
+        guard let gate else { throw AgentContextError.noActuationGate(actuator: actuator) }
+        let request = try ActuationRequest(
+            agent: agentID, actuator: actuator, command: command, reason: reason,
+            trust: cause?.trust ?? .trusted, causationID: cause?.id.string, time: now()
+        )
+        return try await gate.submit(request)
+    }
+
     /// Delivers ``Agent/timerFired(_:context:)`` with `name` every `interval`, in the
     /// agent's mailbox like any message. Scheduling a name again replaces it.
     public func schedule(_ name: String, every interval: Duration) {
@@ -167,6 +222,9 @@ public enum AgentContextError: Error, Sendable, Hashable, CustomStringConvertibl
     case noAnswer(timeout: Duration)
     case needsMQTT5
     case notARequest(topic: String)
+    case noActuationGate(actuator: String)
+    case noModel(agent: String)
+    case modelUnavailable(name: String, reason: String)
 
     public var description: String {
         switch self {
@@ -178,6 +236,12 @@ public enum AgentContextError: Error, Sendable, Hashable, CustomStringConvertibl
             "asking another agent needs MQTT 5 (response topic and correlation data); set broker.protocol to 5"
         case .notARequest(let topic):
             "the message on '\(topic)' is not a question with a response topic, so it cannot be answered"
+        case .noActuationGate(let actuator):
+            "cannot command '\(actuator)': this runtime has no actuation gate (RuntimeOptions.actuationGate), so no command is sent"
+        case .noModel(let agent):
+            "agent '\(agent)' has no model: name one of the manifest's models: in its entry (model: NAME)"
+        case .modelUnavailable(let name, let reason):
+            "model '\(name)' is not available: \(reason)"
         }
     }
 }

@@ -17,8 +17,8 @@ public struct AgentRegistry: Sendable {
             let configuration: A.Configuration
             do {
                 configuration = try entry.decodeConfig(A.Configuration.self)
-            } catch {
-                throw AgentRegistryError.badConfiguration(agent: entry.id, reason: String(describing: error))
+            } catch let error as ManifestErrors {
+                throw AgentRegistryError.badConfiguration(agent: entry.id, reason: error.description, errors: error.errors)
             }
             return TypedAgentDriver<A>(id: entry.id, configuration: configuration)
         }
@@ -26,6 +26,34 @@ public struct AgentRegistry: Sendable {
 
     /// The registered type names, sorted.
     public var typeNames: [String] { factories.keys.sorted() }
+
+    /// Checks every agent of `manifest` against these types: an unknown type (with a
+    /// "did you mean") or a configuration its type cannot decode, each at its place in
+    /// the file, as `plexus check` prints them. Empty when the runtime can make them all.
+    public func problems(in manifest: Manifest) -> [ManifestError] {
+        var problems: [ManifestError] = []
+        for entry in manifest.agents where !entry.type.isEmpty {
+            guard let factory = factories[entry.type] else {
+                let keyPath = ManifestKeyPath([.key("agents"), .index(entry.index), .key("type")])
+                let known = typeNames.isEmpty ? "this binary registers no agent types" : "known types: \(typeNames.joined(separator: ", "))"
+                let hint = DidYouMean.suggestion(for: entry.type, among: typeNames).map { "did you mean '\($0)'? " } ?? ""
+                problems.append(ManifestError(
+                    file: entry.fileName, line: entry.typePosition.line, column: entry.typePosition.column,
+                    keyPath: keyPath.description, message: "unknown agent type '\(entry.type)'; \(hint)\(known)"))
+                continue
+            }
+            do {
+                _ = try factory(entry)
+            } catch let error as AgentRegistryError {
+                if case .badConfiguration(_, _, let located) = error { problems.append(contentsOf: located) }
+            } catch {
+                problems.append(ManifestError(
+                    file: entry.fileName, line: entry.config.position.line, column: entry.config.position.column,
+                    keyPath: entry.configKeyPath.description, message: "\(error)"))
+            }
+        }
+        return problems
+    }
 
     func makeDriver(for entry: Manifest.Agent) throws -> any AgentDriver {
         guard let factory = factories[entry.type] else {
@@ -38,13 +66,14 @@ public struct AgentRegistry: Sendable {
 /// Why an agent could not be made.
 public enum AgentRegistryError: Error, Sendable, Hashable, CustomStringConvertible {
     case unknownType(String, agent: String, known: [String])
-    case badConfiguration(agent: String, reason: String)
+    /// `errors` place the problem in the manifest file.
+    case badConfiguration(agent: String, reason: String, errors: [ManifestError])
 
     public var description: String {
         switch self {
         case .unknownType(let type, let agent, let known):
             "agent '\(agent)' has type '\(type)', which this runtime does not know; known types: \(known.joined(separator: ", "))"
-        case .badConfiguration(let agent, let reason):
+        case .badConfiguration(let agent, let reason, _):
             "agent '\(agent)': \(reason)"
         }
     }

@@ -3,6 +3,7 @@ import Logging
 import Metrics
 import NIOCore
 import PlexusCore
+import PlexusLLM
 import PlexusMQTT
 import Synchronization
 
@@ -83,7 +84,8 @@ final class AgentRunner: Sendable {
         let context = AgentContext(
             agentID: entry.id, topics: topics, logger: logger, shareSubjects: entry.shares,
             connection: connection, protocolVersion: options.protocolVersion, now: options.now, timers: timers,
-            requests: requests, metrics: metrics
+            requests: requests, metrics: metrics, actuators: entry.actuators, gate: options.actuationGate,
+            model: resolveModel()
         )
         var subscriptions: [(BusSubscription, Manifest.Subscription)] = []
         // Every agent listens on its own inbox for questions and for answers to its own.
@@ -211,6 +213,19 @@ final class AgentRunner: Sendable {
 
     /// The handler loop with supervision: a throwing handler dead-letters its message,
     /// and the agent is made again after a backoff, unless it crash-loops.
+    /// The model the entry names, made once per start by the runtime's provider.
+    private func resolveModel() -> Result<any LanguageModel, AgentContextError> {
+        guard let name = entry.model else { return .failure(.noModel(agent: entry.id)) }
+        guard let provider = options.models else {
+            return .failure(.modelUnavailable(name: name, reason: "this runtime has no model provider (RuntimeOptions.models)"))
+        }
+        do {
+            return .success(try provider.model(named: name, for: entry))
+        } catch {
+            return .failure(.modelUnavailable(name: name, reason: "\(error)"))
+        }
+    }
+
     private func handleMailbox(context: AgentContext, connection: any BusConnection, card: AgentCard) async {
         let clock = ContinuousClock()
         var crashes: [ContinuousClock.Instant] = []

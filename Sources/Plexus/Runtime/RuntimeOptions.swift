@@ -25,6 +25,12 @@ public struct RuntimeOptions: Sendable {
     /// `MetricsSystem.factory`: the backend the process bootstrapped, or none. Tests
     /// inject their own factory, since a process bootstraps only once.
     public var metricsFactory: (any MetricsFactory)?
+    /// Decides on the agents' actuation requests (``AgentContext/act(_:command:reason:causedBy:)``).
+    /// Nil: the runtime has no gate and `act` fails saying so; nothing is published.
+    public var actuationGate: (any ActuationGate)?
+    /// Hands agents their models (``AgentContext/model``). Nil: the runtime has no
+    /// models and `context.model` fails saying so.
+    public var models: (any AgentModelProvider)?
 
     public init() {}
 

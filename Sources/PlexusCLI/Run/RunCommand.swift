@@ -3,7 +3,6 @@ import Foundation
 import Logging
 import Metrics
 import Plexus
-import PlexusAgents
 import PlexusCore
 import PlexusMQTT
 import ServiceLifecycle
@@ -19,7 +18,8 @@ import Darwin
 
 /// `plexus run FILE`: host the manifest's agents until SIGINT or SIGTERM.
 struct RunCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
         commandName: "run",
         abstract: "Run the agents of a deployment manifest.",
         discussion: """
@@ -38,7 +38,7 @@ struct RunCommand: AsyncParsableCommand {
             Prometheus text format at http://HOST:PORT/metrics, on --metrics-host \
             (default 127.0.0.1; 0.0.0.0 for every interface). Port 0 picks a free port.
 
-            Built-in agent types: \(AgentRegistry.builtIn.typeNames.joined(separator: ", ")).
+            Agent types of this binary: \(CommandEnvironment.registry.typeNames.joined(separator: ", ")).
 
             Examples:
               plexus run agents/telemetry.yaml --broker mqtt://localhost:1883
@@ -46,7 +46,8 @@ struct RunCommand: AsyncParsableCommand {
               plexus run agents/telemetry.yaml --broker mqtt://localhost:1883 --metrics-port 9464
               curl http://127.0.0.1:9464/metrics
             """
-    )
+        )
+    }
 
     @Argument(help: "The manifest file (YAML).")
     var file: String
@@ -71,15 +72,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            let manifest: Manifest
-            do throws(ManifestErrors) {
-                manifest = try Manifest.load(path: file, environment: ProcessInfo.processInfo.environment)
-            } catch {
-                for problem in error.errors {
-                    Standard.error(problem.description.split(whereSeparator: \.isNewline).joined(separator: " ") + "\n")
-                }
-                throw ExitCode(ExitStatus.failure)
-            }
+            let manifest = try Manifest.loadChecked(file)
             guard let level = Logger.Level(rawValue: logLevel) else {
                 throw CLIError("--log-level '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical")
             }
@@ -102,7 +95,7 @@ struct RunCommand: AsyncParsableCommand {
             }
             let runtime: PlexusRuntime
             do {
-                runtime = try PlexusRuntime(manifest: manifest, bus: bus, registry: .builtIn, options: options)
+                runtime = try PlexusRuntime(manifest: manifest, bus: bus, registry: CommandEnvironment.registry, options: options)
             } catch {
                 throw CLIError("\(file): \(error)")
             }
