@@ -107,7 +107,7 @@ struct DispatchPathTests {
     @Test("each agent gets one publisher's messages in order through tiny buffers and mailboxes")
     func orderThroughBatching() async throws {
         let ids = ["order-a", "order-b"]
-        let count = 500
+        let count = 200
         // Buffers far smaller than the run: publisher and pumps wait and wake many times.
         let bus = LocalBus(subscriptionBufferSize: 3)
         let observer = try await bus.connect(.init(clientID: "observer"))
