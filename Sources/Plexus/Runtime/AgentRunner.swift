@@ -174,15 +174,28 @@ final class AgentRunner: Sendable {
         let filter = entry.filter.string
         // The manifest compiled this schema when it was read, so it compiles here too.
         let schema = entry.schema.flatMap { try? JSONSchema($0) }
+        let subscriptionPolicy = OverflowPolicy(rawValue: entry.overflow.rawValue) ?? .backpressure
+        // A subscription mostly sees the same few topics again and again (a knowledge
+        // subject, a sensor): what the last topic was saves parsing it once per message.
+        var lastTopic: (topic: String, parsed: PlexusTopic?)?
         do {
-            for try await message in subscription {
+            var iterator = subscription.makeAsyncIterator()
+            while let delivery = try await iterator.nextDelivery() {
+                let message = delivery.message
                 var context: ContextMessage?
-                var policy = OverflowPolicy(rawValue: entry.overflow.rawValue) ?? .backpressure
-                switch topics.parse(message.topic) {
+                var policy = subscriptionPolicy
+                let parsed: PlexusTopic?
+                if let lastTopic, lastTopic.topic == message.topic {
+                    parsed = lastTopic.parsed
+                } else {
+                    parsed = topics.parse(message.topic)
+                    lastTopic = (message.topic, parsed)
+                }
+                switch parsed {
                 case .knowledge:
                     policy = .backpressure
                     do {
-                        context = try ContextMessage(mqttMessage: message)
+                        context = try delivery.contextMessage()
                     } catch {
                         await deadLetter(message, reason: error.description, connection: connection)
                         continue
@@ -190,7 +203,7 @@ final class AgentRunner: Sendable {
                 case .inbox:
                     policy = .backpressure
                     do {
-                        context = try ContextMessage(mqttMessage: message)
+                        context = try delivery.contextMessage()
                     } catch {
                         await deadLetter(message, reason: error.description, connection: connection)
                         continue
@@ -210,8 +223,12 @@ final class AgentRunner: Sendable {
                         }
                     }
                 }
-                let delivered = AgentMessage(mqtt: message, filter: filter, context: context)
-                if await !mailbox.send(.message(delivered), policy: policy, coalescingKey: message.topic) { return }
+                let item = Mailbox.Item.message(AgentMessage(mqtt: message, filter: filter, context: context))
+                switch mailbox.trySend(item, policy: policy, coalescingKey: message.topic) {
+                case .queued: continue
+                case .closed: return
+                case .full: if await !mailbox.send(item, policy: policy, coalescingKey: message.topic) { return }
+                }
             }
         } catch {
             if !(error is CancellationError) {
