@@ -138,6 +138,7 @@ let package = Package(
             dependencies: [
                 "Plexus",
                 "PlexusLLM",
+                "PlexusMemory",
                 "PlexusTesting",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
