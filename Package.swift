@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "PlexusMQTT", targets: ["PlexusMQTT"]),
         .library(name: "PlexusCore", targets: ["PlexusCore"]),
         .library(name: "PlexusLLM", targets: ["PlexusLLM"]),
+        .library(name: "PlexusPolicy", targets: ["PlexusPolicy"]),
         .library(name: "PlexusTesting", targets: ["PlexusTesting"]),
         .library(name: "Plexus", targets: ["Plexus"]),
         .library(name: "PlexusAgents", targets: ["PlexusAgents"]),
@@ -42,6 +43,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "PlexusCore",
                 "PlexusLLM",
+                "PlexusPolicy",
                 .product(name: "Yams", package: "Yams"),
                 "PlexusMQTT",
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -58,6 +60,8 @@ let package = Package(
         ),
         // Language models (DESIGN.md): the LanguageModel protocol and chat types.
         .target(name: "PlexusLLM", dependencies: ["PlexusCore"]),
+        // Actuation policies (DESIGN.md): pure decision logic, no I/O, no clock reads.
+        .target(name: "PlexusPolicy", dependencies: ["PlexusCore"]),
         // Ready agents (DESIGN.md): built-in types of the `plexus` binary.
         .target(
             name: "PlexusAgents",
@@ -128,6 +132,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PlexusAgentsTests", dependencies: ["PlexusAgents"]),
+        .testTarget(name: "PlexusPolicyTests", dependencies: ["PlexusPolicy", "PlexusCore", "PlexusTesting"]),
     ],
     swiftLanguageModes: [.v6]
 )
