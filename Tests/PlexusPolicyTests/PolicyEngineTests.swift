@@ -62,7 +62,7 @@ struct PolicyEngineTests {
             Issue.record("expected a schema violation, got \(decision.basis)")
             return
         }
-        #expect(violations.map(\.description) == ["$.fan: property \"fan\" is not allowed", "$.setpoint: 35 is above the maximum 30"])
+        #expect(violations.map(\.description) == ["$.setpoint: 35 is above the maximum 30", "$.fan: property \"fan\" is not allowed"])
         #expect(decision.verdict.denialReason?.contains("$.setpoint: 35 is above the maximum 30") == true)
         #expect(decision.evaluations.isEmpty)
         #expect(PolicyEngine.decide(request(["setpoint": 20]), thermostat, state: .empty, history: [], now: noon).verdict == .allow)

@@ -161,14 +161,14 @@ struct ManifestPolicyTests {
                 == .confirm(ConfirmationRequirement(approvers: ["household", "carol"], quorum: 2, expires: .seconds(90), onExpiry: .allow)))
         #expect(window.policy[3].outcome == .deny(reason: nil))
         #expect(window.policy[3].condition == .always)
-        #expect(window.policy[0].origin == "test.yaml:25:9")
+        #expect(window.policy[0].origin == "test.yaml:28:9")
 
         let spec = try window.spec
         #expect(spec.name == "window")
         #expect(spec.commandTopic == "home/window/set")
         #expect(spec.stateTopics == ["heating": "home/boiler/state", "climate": "home/climate"])
         #expect(spec.rules.map(\.outcome) == window.policy.map(\.outcome))
-        #expect(spec.rules[0].origin == "test.yaml:25:9")
+        #expect(spec.rules[0].origin == "test.yaml:28:9")
         #expect(spec.schema?.source == window.schema)
         #expect(spec.untrusted == window.untrusted)
     }
@@ -228,18 +228,18 @@ struct ManifestPolicyTests {
         let errors = manifestErrors(yaml).map(\.description)
         #expect(
             errors == [
-                "test.yaml:17:16: actuators.thermostat.policy[0].when.setpont: the command schema has no property 'setpont'; did you mean 'setpoint'?",
-                "test.yaml:19:37: actuators.thermostat.policy[1].when.setpoint.max: the maximum 18 is below the minimum 25, so nothing could match",
-                "test.yaml:21:27: actuators.thermostat.policy[2].when.setpoint.maxx: unknown key 'maxx'; did you mean 'max'?",
-                "test.yaml:23:22: actuators.thermostat.policy[3].when.mode: a list is not a condition; write 'in: [a, b]' for one of several values, or 'equals: [a, b]' for this list",
-                "test.yaml:25:27: actuators.thermostat.policy[4].when.mode.in: lists nothing, so nothing could match; list the allowed values",
-                "test.yaml:27:22: actuators.thermostat.policy[5].when.mode: has no value; write the value to compare with, or 'equals: null'",
-                "test.yaml:29:22: actuators.thermostat.policy[6].when.mode: has no tests; write one of 'equals', 'in', 'min', 'max'",
-                "test.yaml:31:24: actuators.thermostat.policy[7].when.state.heatng: no state named 'heatng'; did you mean 'heating'?",
-                "test.yaml:33:56: actuators.thermostat.policy[8].when.state.heating.max_age: 'soon' is not a duration: seconds, or a number with ms, s, m or h (500ms, 30s, 2m, 1h), greater than zero and at most a year",
-                "test.yaml:35:23: actuators.thermostat.policy[9].when.state: expected state conditions as a mapping (state name: condition), found 'on'",
-                "test.yaml:37:25: actuators.thermostat.policy[10].when.command: expected command fields as a mapping (field: condition), for field names that clash with state, time, rate or command, found the number 3",
-                "test.yaml:39:32: actuators.thermostat.policy[11].when.setpoint.min: expected a number, found 'x'",
+                "test.yaml:16:16: actuators.thermostat.policy[0].when.setpont: the command schema has no property 'setpont'; did you mean 'setpoint'?",
+                "test.yaml:18:41: actuators.thermostat.policy[1].when.setpoint.max: the maximum 18 is below the minimum 25, so nothing could match",
+                "test.yaml:20:27: actuators.thermostat.policy[2].when.setpoint.maxx: unknown key 'maxx'; did you mean 'max'?",
+                "test.yaml:22:22: actuators.thermostat.policy[3].when.mode: a list is not a condition; write 'in: [a, b]' for one of several values, or 'equals: [a, b]' for this list",
+                "test.yaml:24:27: actuators.thermostat.policy[4].when.mode.in: lists nothing, so nothing could match; list the allowed values",
+                "test.yaml:26:22: actuators.thermostat.policy[5].when.mode: has no value; write the value to compare with, or 'equals: null'",
+                "test.yaml:28:22: actuators.thermostat.policy[6].when.mode: has no tests; write one of 'equals', 'in', 'min', 'max'",
+                "test.yaml:30:24: actuators.thermostat.policy[7].when.state.heatng: no state named 'heatng'; did you mean 'heating'?",
+                "test.yaml:32:55: actuators.thermostat.policy[8].when.state.heating.max_age: 'soon' is not a duration: seconds, or a number with ms, s, m or h (500ms, 30s, 2m, 1h), greater than zero and at most a year",
+                "test.yaml:34:23: actuators.thermostat.policy[9].when.state: expected state conditions as a mapping (state name: condition), found 'on'",
+                "test.yaml:36:25: actuators.thermostat.policy[10].when.command: expected command fields as a mapping (field: condition), for field names that clash with state, time, rate or command, found the number 3",
+                "test.yaml:38:32: actuators.thermostat.policy[11].when.setpoint.min: expected a number, found 'x'",
             ], "\(errors.joined(separator: "\n"))")
     }
 
@@ -249,20 +249,20 @@ struct ManifestPolicyTests {
         let errors = manifestErrors(yaml).map(\.description)
         #expect(
             errors == [
-                "test.yaml:14:16: actuators.lamp.time_zone: 'Europe/Pari' is not a time zone; did you mean 'Europe/Paris'?",
-                "test.yaml:15:30: actuators.lamp.untrusted.confirm: a rule has one outcome; this one already says 'allow' (split it into two rules)",
-                "test.yaml:17:30: actuators.lamp.policy[0].when.time.from: '25:00' is not a time of day; write HH:MM or HH:MM:SS, 00:00 to 23:59:59 (or 24:00 as an end)",
-                "test.yaml:19:43: actuators.lamp.policy[1].when.time.to: is the same time as 'from', which would be an empty window or the whole day; for the whole day leave out 'time:'",
-                "test.yaml:21:21: actuators.lamp.policy[2].when.time.to: required key is missing; give the end of the window, for example 'to: \"06:00\"'",
-                "test.yaml:21:39: actuators.lamp.policy[2].when.time.zones: unknown key 'zones'; did you mean 'zone'?",
-                "test.yaml:23:54: actuators.lamp.policy[3].when.time.zone: 'Mars/Base' is not a time zone; use an IANA name such as 'Europe/Paris', 'America/New_York' or 'UTC'",
-                "test.yaml:25:21: actuators.lamp.policy[4].when.rate.per: required key is missing; give the window, for example 'per: 1h'",
-                "test.yaml:25:31: actuators.lamp.policy[4].when.rate.at_most: 0 would never match; at_most is at least 1 (to refuse every command write 'deny: REASON')",
-                "test.yaml:25:38: actuators.lamp.policy[4].when.rate.by: 'agnet' is not one of 'actuator', 'agent'; did you mean 'agent'?",
-                "test.yaml:27:21: actuators.lamp.policy[5].when.rate: lists no limits; write {at_most: N, per: DURATION}",
-                "test.yaml:29:23: actuators.lamp.policy[6].when.state.door: no state named 'door'; name the state topic under the actuator's 'state_topics:' (door: TOPIC)",
-                "test.yaml:33:36: actuators.door.untrusted.confirm.approvers[0]: no approver or group named 'housold'; did you mean 'household'?",
-                "test.yaml:37:16: actuators.gate.untrusted: 'untrusted:' needs one outcome for untrusted requests a rule allows: 'confirm: {…}', 'deny: REASON' or 'allow: true'",
+                "test.yaml:13:16: actuators.lamp.time_zone: 'Europe/Pari' is not a time zone; did you mean 'Europe/Paris'?",
+                "test.yaml:14:30: actuators.lamp.untrusted.confirm: a rule has one outcome; this one already says 'allow' (split it into two rules)",
+                "test.yaml:16:29: actuators.lamp.policy[0].when.time.from: '25:00' is not a time of day; write HH:MM or HH:MM:SS, 00:00 to 23:59:59 (or 24:00 as an end)",
+                "test.yaml:18:42: actuators.lamp.policy[1].when.time.to: is the same time as 'from', which would be an empty window or the whole day; for the whole day leave out 'time:'",
+                "test.yaml:20:22: actuators.lamp.policy[2].when.time.to: required key is missing; give the end of the window, for example 'to: \"06:00\"'",
+                "test.yaml:20:38: actuators.lamp.policy[2].when.time.zones: unknown key 'zones'; did you mean 'zone'?",
+                "test.yaml:22:57: actuators.lamp.policy[3].when.time.zone: 'Mars/Base' is not a time zone; use an IANA name such as 'Europe/Paris', 'America/New_York' or 'UTC'",
+                "test.yaml:24:22: actuators.lamp.policy[4].when.rate.per: required key is missing; give the window, for example 'per: 1h'",
+                "test.yaml:24:32: actuators.lamp.policy[4].when.rate.at_most: 0 would never match; at_most is at least 1 (to refuse every command write 'deny: REASON')",
+                "test.yaml:24:39: actuators.lamp.policy[4].when.rate.by: 'agnet' is not one of 'actuator', 'agent'; did you mean 'agent'?",
+                "test.yaml:26:22: actuators.lamp.policy[5].when.rate: lists no limits; write {at_most: N, per: DURATION}",
+                "test.yaml:28:24: actuators.lamp.policy[6].when.state.door: no state named 'door'; name the state topic under the actuator's 'state_topics:' (door: TOPIC)",
+                "test.yaml:32:39: actuators.door.untrusted.confirm.approvers[0]: no approver or group named 'housold'; did you mean 'household'?",
+                "test.yaml:36:16: actuators.gate.untrusted: 'untrusted:' needs one outcome for untrusted requests a rule allows: 'confirm: {…}', 'deny: REASON' or 'allow: true'",
             ], "\(errors.joined(separator: "\n"))")
     }
 
