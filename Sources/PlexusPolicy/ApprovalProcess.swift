@@ -21,7 +21,8 @@ import PlexusCore
 /// - approvals count once per approver (distinct people make a quorum);
 /// - one eligible `deny` decides: denied (a person saying no is never outvoted);
 ///   an approver who approved may still deny while the request is pending;
-/// - the requester's own approval never counts (separation of duties);
+/// - the approval of whoever raised the request (the agent, or those it acted for)
+///   never counts (separation of duties);
 /// - a decision must name the held command's hash;
 /// - retained messages are replays, never answers;
 /// - once approved, ``redeem(at:)`` grants execution exactly once.
@@ -45,6 +46,10 @@ public struct ApprovalProcess: Sendable, Hashable, Codable {
     public let requestID: String
     /// The agent that raised the request; it may not approve it.
     public let requester: String
+    /// Others the request was raised on behalf of (the gate may know that an agent acts
+    /// for a person, say from the message that caused the request); they may not approve
+    /// it either. Sorted.
+    public let onBehalfOf: [String]
     /// Lower-case hex SHA-256 of the canonical command; decisions must name it.
     public let commandHash: String
     /// The people who may answer, sorted: the rule's names and groups as the directory
@@ -62,9 +67,12 @@ public struct ApprovalProcess: Sendable, Hashable, Codable {
     public private(set) var redeemed: Date?
 
     /// Opens the approval of `request` under `requirement` at `now`.
-    public init(request: ActuationRequest, requirement: ConfirmationRequirement, directory: ApproverDirectory, opened now: Date) {
+    public init(
+        request: ActuationRequest, requirement: ConfirmationRequirement, directory: ApproverDirectory, opened now: Date,
+        onBehalfOf: Set<String> = []
+    ) {
         self.init(
-            requestID: request.id.string, requester: request.agent, commandHash: request.commandHash,
+            requestID: request.id.string, requester: request.agent, onBehalfOf: onBehalfOf, commandHash: request.commandHash,
             approvers: directory.members(of: requirement.approvers), quorum: requirement.quorum, opened: now,
             deadline: now.addingTimeInterval(PolicyDuration.seconds(requirement.expires)), onExpiry: requirement.onExpiry)
     }
@@ -72,11 +80,12 @@ public struct ApprovalProcess: Sendable, Hashable, Codable {
     /// Opens a process from its parts (a gate restoring one it stored; tests).
     /// A quorum below 1 is read as 1: an approval that needs nobody is no approval.
     public init(
-        requestID: String, requester: String, commandHash: String, approvers: Set<String>, quorum: Int, opened: Date,
-        deadline: Date, onExpiry: ConfirmationRequirement.ExpiryOutcome = .deny
+        requestID: String, requester: String, onBehalfOf: Set<String> = [], commandHash: String, approvers: Set<String>, quorum: Int,
+        opened: Date, deadline: Date, onExpiry: ConfirmationRequirement.ExpiryOutcome = .deny
     ) {
         self.requestID = requestID
         self.requester = requester
+        self.onBehalfOf = onBehalfOf.sorted()
         self.commandHash = commandHash.lowercased()
         self.approvers = approvers.sorted()
         self.quorum = max(1, quorum)
@@ -88,7 +97,12 @@ public struct ApprovalProcess: Sendable, Hashable, Codable {
     /// Whether enough people other than the requester may answer for the quorum to be
     /// reachable at all. When false the gate should deny at once rather than wait.
     public var canReachQuorum: Bool {
-        approvers.filter { $0 != requester }.count >= quorum
+        approvers.filter { !raisedRequest($0) }.count >= quorum
+    }
+
+    /// Whether `name` raised the request, themselves or through the requesting agent.
+    public func raisedRequest(_ name: String) -> Bool {
+        name == requester || onBehalfOf.contains(name)
     }
 
     /// The status at `now`.
@@ -130,7 +144,7 @@ public struct ApprovalProcess: Sendable, Hashable, Codable {
         case .expired: return .refused(.late(deadline: deadline))
         case .pending: break
         }
-        if decision.kind == .approve, approver == requester { return .refused(.selfApproval(approver)) }
+        if decision.kind == .approve, raisedRequest(approver) { return .refused(.selfApproval(approver)) }
         guard approvers.contains(approver) else { return .refused(.unknownApprover(approver)) }
         if decision.kind == .approve, answers.contains(where: { $0.approver == approver }) {
             return .refused(.duplicate(approver))

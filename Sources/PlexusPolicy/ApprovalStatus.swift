@@ -26,6 +26,16 @@ public enum ApprovalStatus: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// `pending`, `approved`, `denied` or `expired`: a stable word for the audit log.
+    public var code: String {
+        switch self {
+        case .pending: "pending"
+        case .approved: "approved"
+        case .denied: "denied"
+        case .expired: "expired"
+        }
+    }
+
     public var description: String {
         switch self {
         case .pending(let approvals, let quorum, let deadline):

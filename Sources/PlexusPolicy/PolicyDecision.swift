@@ -50,6 +50,43 @@ public struct PolicyDecision: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// `allow`, `deny` or `confirm`.
+    public var code: String {
+        switch verdict {
+        case .allow: "allow"
+        case .deny: "deny"
+        case .confirm: "confirm"
+        }
+    }
+
+    /// The decision as the audit log records it: `verdict`, `rule` (the index, or null),
+    /// `basis`, `reason` (deny), `approvers`/`quorum`/`expires_ms`/`on_expiry` (confirm),
+    /// `violations` (schema) and `explanation` (``description``).
+    public var json: JSONValue {
+        var members: [String: JSONValue] = [
+            "verdict": .string(code), "rule": ruleIndex.map { .number(Double($0)) } ?? .null, "explanation": .string(description),
+        ]
+        switch verdict {
+        case .allow: break
+        case .deny(let reason): members["reason"] = .string(reason)
+        case .confirm(let requirement):
+            members["approvers"] = .array(requirement.approvers.map(JSONValue.string))
+            members["quorum"] = .number(Double(requirement.quorum))
+            members["expires_ms"] = .number((PolicyDuration.seconds(requirement.expires) * 1000).rounded())
+            members["on_expiry"] = .string(requirement.onExpiry.rawValue)
+        }
+        switch basis {
+        case .rule: members["basis"] = "rule"
+        case .untrustedProvenance: members["basis"] = "untrusted-provenance"
+        case .noRuleMatched: members["basis"] = "no-rule-matched"
+        case .schemaViolation(let violations):
+            members["basis"] = "schema-violation"
+            members["violations"] = .array(violations.map { .string($0.description) })
+        case .wrongActuator: members["basis"] = "wrong-actuator"
+        }
+        return .object(members)
+    }
+
     /// The explanation in one paragraph: the verdict, then why.
     public var description: String {
         let verdictText: String

@@ -163,6 +163,27 @@ struct ApprovalProcessTests {
         #expect(process.receive(ApprovalDecision(.deny, hash: own.commandHash), from: "advisor", at: noon).refusal == nil)
     }
 
+    @Test("separation of duties covers those the agent acted for")
+    func onBehalfOf() {
+        var process = ApprovalProcess(request: held, requirement: household, directory: directory, opened: noon, onBehalfOf: ["alice"])
+        #expect(process.onBehalfOf == ["alice"])
+        #expect(process.raisedRequest("alice") && process.raisedRequest("concierge") && !process.raisedRequest("bob"))
+        #expect(process.receive(approve, from: "alice", at: noon) == .refused(.selfApproval("alice")))
+        #expect(process.receive(approve, from: "bob", at: noon).refusal == nil)
+        let two = ApprovalProcess(
+            request: held, requirement: .init(approvers: ["household"], quorum: 3), directory: directory, opened: noon, onBehalfOf: ["alice"])
+        #expect(!two.canReachQuorum)
+    }
+
+    @Test("status codes for the audit log")
+    func statusCodes() {
+        #expect(ApprovalStatus.pending(approvals: 0, quorum: 1, deadline: noon).code == "pending")
+        #expect(ApprovalStatus.approved(by: ["a"], at: noon).code == "approved")
+        #expect(ApprovalStatus.denied(by: "a", reason: nil, at: noon).code == "denied")
+        #expect(ApprovalStatus.expired(outcome: .deny, at: noon).code == "expired")
+        #expect(ApprovalStatus.expired(outcome: .allow, at: noon).description.hasSuffix("allowed by on_expiry"))
+    }
+
     @Test("every refusal has a distinct audit code and a message")
     func refusalCodes() {
         let refusals: [DecisionRefusal] = [

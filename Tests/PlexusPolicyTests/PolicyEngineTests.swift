@@ -224,4 +224,27 @@ struct PolicyEngineTests {
         let none = decide(["setpoint": 40], [comfort]).description
         #expect(none.hasSuffix("no rule matched"))
     }
+
+    @Test("the audit form of a decision")
+    func auditJSON() {
+        let held = decide(["setpoint": 28], [PolicyRule(.confirm(household))])
+        #expect(
+            held.json
+                == [
+                    "verdict": "confirm", "rule": 0, "basis": "rule", "approvers": ["household"], "quorum": 1, "expires_ms": 120_000,
+                    "on_expiry": "deny", "explanation": .string(held.description),
+                ])
+        let denied = decide(["setpoint": 40], [comfort])
+        #expect(denied.json["verdict"] == "deny")
+        #expect(denied.json["rule"] == .null)
+        #expect(denied.json["basis"] == "no-rule-matched")
+        #expect(denied.json["reason"] == .string(PolicyEngine.noRuleReason))
+        #expect(decide(["setpoint": 20], [comfort]).json["verdict"] == "allow")
+        let schema = PolicyEngine.decide(
+            request(["setpoint": "warm"]), spec([PolicyRule(.allow)], schema: ["type": "object", "properties": ["setpoint": ["type": "number"]]]),
+            state: .empty, history: [], now: noon)
+        #expect(schema.json["basis"] == "schema-violation")
+        #expect(schema.json["violations"] == [#"$.setpoint: expected a number, found the string "warm""#])
+        #expect(decide(["setpoint": 20], [comfort], trust: .untrusted, untrusted: .deny(reason: nil)).json["basis"] == "untrusted-provenance")
+    }
 }

@@ -61,3 +61,10 @@ extension PolicyDecision.Verdict {
     var denialReason: String? { if case .deny(let reason) = self { reason } else { nil } }
     var requirement: ConfirmationRequirement? { if case .confirm(let requirement) = self { requirement } else { nil } }
 }
+
+extension JSONValue {
+    /// A member of an object, for tests.
+    subscript(key: String) -> JSONValue? {
+        if case .object(let members) = self { members[key] } else { nil }
+    }
+}

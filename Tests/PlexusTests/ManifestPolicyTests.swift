@@ -266,6 +266,26 @@ struct ManifestPolicyTests {
             ], "\(errors.joined(separator: "\n"))")
     }
 
+    @Test("values that JSON cannot carry are refused")
+    func nonFinite() {
+        let errors = manifestErrors(
+            Self.header + """
+
+                actuators:
+                  a:
+                    topic: a/set
+                    policy:
+                      - when: {level: .nan, mode: {in: [.inf]}, state: {}}
+                        allow: true
+                """
+        ).map { "\($0.keyPath): \($0.message)" }
+        #expect(
+            errors == [
+                "actuators.a.policy[0].when.level: is not a finite number; JSON commands and states cannot carry NaN or infinity",
+                "actuators.a.policy[0].when.mode.in[0]: is not a finite number; JSON commands and states cannot carry NaN or infinity",
+            ], "\(errors)")
+    }
+
     @Test("untrusted: deny with a reason, or allow (the default)")
     func untrustedForms() throws {
         let manifest = try parseManifest(
