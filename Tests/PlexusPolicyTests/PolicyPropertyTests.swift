@@ -168,9 +168,8 @@ struct PolicyPropertyTests {
         }
     }
 
-    @Test("fail safe: learning an unknown state value never turns a deny or confirm into an allow by itself… unless the rule needed it", arguments: seeds)
+    @Test("fail safe: with no state known, an allow only comes from a rule without state conditions", arguments: seeds)
     func unknownStateNeverAllows(seed: UInt64) {
-        // With no state at all, an allow can only come from a rule without state conditions.
         for var testCase in Self.cases(seed: seed) {
             testCase.state = .empty
             let decision = Self.decide(testCase)
