@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "PlexusMQTT", targets: ["PlexusMQTT"]),
         .library(name: "PlexusCore", targets: ["PlexusCore"]),
         .library(name: "PlexusLLM", targets: ["PlexusLLM"]),
+        .library(name: "PlexusPolicy", targets: ["PlexusPolicy"]),
         .library(name: "PlexusTesting", targets: ["PlexusTesting"]),
         .library(name: "Plexus", targets: ["Plexus"]),
         .library(name: "PlexusAgents", targets: ["PlexusAgents"]),
@@ -44,6 +45,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "PlexusCore",
                 "PlexusLLM",
+                "PlexusPolicy",
                 "PlexusMemory",
                 .product(name: "Yams", package: "Yams"),
                 "PlexusMQTT",
@@ -73,6 +75,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // Actuation policies (DESIGN.md): pure decision logic, no I/O, no clock reads.
+        .target(name: "PlexusPolicy", dependencies: ["PlexusCore"]),
         // Ready agents (DESIGN.md): built-in types of the `plexus` binary.
         .target(
             name: "PlexusAgents",
@@ -156,6 +160,7 @@ let package = Package(
             ],
             exclude: ["Fixtures"]
         ),
+        .testTarget(name: "PlexusPolicyTests", dependencies: ["PlexusPolicy", "PlexusCore", "PlexusTesting"]),
     ],
     swiftLanguageModes: [.v6]
 )
