@@ -77,6 +77,7 @@ let package = Package(
                 "PlexusCore",
                 "PlexusMQTT",
                 "PlexusTesting",
+                "PlexusLLM",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -128,6 +129,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PlexusAgentsTests", dependencies: ["PlexusAgents"]),
+        // Fixtures/ is read through #filePath (as the dev set beside the repo is), not bundled.
+        .testTarget(name: "PlexusLLMTests", dependencies: ["PlexusLLM"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )
