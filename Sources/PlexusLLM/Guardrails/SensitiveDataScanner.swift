@@ -17,11 +17,36 @@ struct SensitiveDataScanner: Sendable {
             if let match = match(at: index, in: bytes) {
                 found.append(match)
                 index = match.range.upperBound
+            } else if index == 0 || !Self.isWordByte(bytes[index - 1]), Self.isAlnum(bytes[index]) || bytes[index] == UInt8(ascii: "+") {
+                // A number or code that is none of the kinds is skipped whole, so a part of
+                // it (the last twelve digits of a card number failing Luhn) is not taken for
+                // something else.
+                index = max(index + 1, Self.groupedRunEnd(from: index, in: bytes))
             } else {
                 index += 1
             }
         }
         return found
+    }
+
+    /// The end of a run of letters and digits with single spaces or dashes inside
+    /// (`DE89 3704 0044`, `4111-1111`).
+    private static func groupedRunEnd(from start: Int, in bytes: [UInt8]) -> Int {
+        var end = start + (bytes[start] == UInt8(ascii: "+") ? 1 : 0)
+        var lastKept = end
+        while end < bytes.count {
+            if isAlnum(bytes[end]) {
+                end += 1
+                lastKept = end
+            } else if (bytes[end] == 0x20 || bytes[end] == UInt8(ascii: "-")) && end + 1 < bytes.count && isDigit(bytes[end + 1])
+                && isDigit(bytes[end - 1])
+            {
+                end += 1
+            } else {
+                break
+            }
+        }
+        return lastKept
     }
 
     private func match(at index: Int, in bytes: [UInt8]) -> Match? {
@@ -58,12 +83,9 @@ struct SensitiveDataScanner: Sendable {
         while start > 0, Self.isLocalPart(bytes[start - 1]) { start -= 1 }
         guard start < at else { return nil }
         var end = at + 1
-        var lastDot = -1
-        while end < bytes.count, Self.isAlnum(bytes[end]) || bytes[end] == UInt8(ascii: "-") || bytes[end] == UInt8(ascii: ".") {
-            if bytes[end] == UInt8(ascii: ".") { lastDot = end }
-            end += 1
-        }
+        while end < bytes.count, Self.isAlnum(bytes[end]) || bytes[end] == UInt8(ascii: "-") || bytes[end] == UInt8(ascii: ".") { end += 1 }
         while end > at + 1 && bytes[end - 1] == UInt8(ascii: ".") { end -= 1 }
+        guard let lastDot = bytes[(at + 1)..<end].lastIndex(of: UInt8(ascii: ".")) else { return nil }
         guard lastDot > at + 1, lastDot < end - 2 else { return nil }
         for byte in bytes[(lastDot + 1)..<end] where !Self.isLetter(byte) { return nil }
         return start..<end
@@ -183,7 +205,7 @@ struct SensitiveDataScanner: Sendable {
         }
         guard (9...15).contains(digits), lastDigit >= bytes.count || !Self.isWordByte(bytes[lastDigit]) else { return nil }
         let trunk = first == UInt8(ascii: "+") || first == UInt8(ascii: "(") || first == UInt8(ascii: "0")
-        guard trunk || (groups >= 3 && digits >= 10) else { return nil }
+        guard trunk || (groups == 3 && digits == 10) else { return nil }
         return lastDigit
     }
 

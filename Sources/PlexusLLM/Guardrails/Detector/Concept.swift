@@ -15,9 +15,10 @@ enum Concept: Int, CaseIterable, Sendable {
     case personalAdjective, dataStore, sendVerb, destination, bulkNoun
     case aiNoun, attentionWord, readerVerb, whenWord, coerceVerb
     case firstPerson, firstPersonBe, authorityNoun
-    case outputVerb, thatWord, onlyWord, hypothetical, obfuscationWord
+    case outputVerb, outputNoun, thatWord, hypothetical, obfuscationWord
     case actuatorVerb, securityDevice, callVerb, toolWord, transferVerb, moneyWord
-    case terminateVerb, payVerb
+    case terminateVerb
+    case stopVerb, followVerb, voidWord, mentionVerb, thisWord
     /// A token that is a key word shifted by a Caesar cipher or reversed: the text may
     /// hide instructions in that encoding (see ``EncodedPayloads``).
     case encodingHint

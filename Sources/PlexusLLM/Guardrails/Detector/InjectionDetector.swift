@@ -40,6 +40,7 @@ public struct InjectionDetector: Sendable, Hashable {
         let ascii = ASCIIText(text)
         let markers = RoleMarkers.scan(ascii)
         if let roleSwitch = markers.roleSwitch { tally.note(.roleSwitchMarker, roleSwitch.weight, roleSwitch.evidence) }
+        if let shell = markers.shellCommand { tally.note(.toolOrActuatorCommand, 0.55, "shell: " + shell) }
         if markers.dialogueTurns >= 4 { tally.note(.fakeDialogue, 0.35, "\(markers.dialogueTurns) scripted turns") }
 
         guard depth < maximumDepth else { return tally }

@@ -28,12 +28,15 @@ enum InjectionRules {
         .init(.overrideInstructions, 0.6, window: 3, ConceptSet(.ignoreVerb), ConceptSet(.instructionTarget)),
         .init(.overrideInstructions, 0.6, window: 3, ConceptSet(.ignoreVerb), ConceptSet(.aboveReference)),
         .init(.overrideInstructions, 0.45, window: 3, ConceptSet(.ignoreVerb), ConceptSet(.prior)),
+        .init(.overrideInstructions, 0.85, window: 4, ConceptSet(.stopVerb), ConceptSet(.followVerb), ConceptSet(.instructionTarget, .yourPossessive)),
+        .init(.overrideInstructions, 0.8, window: 6, ConceptSet(.prior), ConceptSet(.instructionTarget), ConceptSet(.voidWord)),
+        .init(.overrideInstructions, 0.4, window: 3, ConceptSet(.ignoreVerb), ConceptSet(.toolWord)),
         // new-instructions
         .init(.newInstructions, 0.45, window: 3, ConceptSet(.newWord), ConceptSet(.instructionTarget, .taskWord)),
         .init(.newInstructions, 0.45, window: 4, ConceptSet(.fromWord), ConceptSet(.now), ConceptSet(.you)),
         // role-play-jailbreak
-        .init(.rolePlayJailbreak, 0.75, window: 5, ConceptSet(.you), ConceptSet(.now), ConceptSet(.roleNoun)),
-        .init(.rolePlayJailbreak, 0.3, window: 3, ConceptSet(.you), ConceptSet(.now)),
+        .init(.rolePlayJailbreak, 0.75, window: 4, ConceptSet(.you), ConceptSet(.now), ConceptSet(.roleNoun)),
+        .init(.rolePlayJailbreak, 0.2, window: 3, ConceptSet(.you), ConceptSet(.now)),
         .init(.rolePlayJailbreak, 0.6, window: 6, ConceptSet(.rolePlayCue), ConceptSet(.roleNoun)),
         .init(.rolePlayJailbreak, 0.7, window: 2, ConceptSet(.anythingWord), ConceptSet(.now)),
         .init(.rolePlayJailbreak, 0.65, window: 1, ConceptSet(.jailbreakTerm)),
@@ -43,9 +46,10 @@ enum InjectionRules {
         .init(.disableSafety, 0.75, window: 5, ConceptSet(.disableVerb, .ignoreVerb), ConceptSet(.safetyWord), ConceptSet(.policyWord)),
         .init(.disableSafety, 0.7, window: 4, ConceptSet(.disableVerb, .ignoreVerb), ConceptSet(.safetyTarget)),
         .init(.disableSafety, 0.45, window: 3, ConceptSet(.without), ConceptSet(.safetyTarget)),
+        .init(.disableSafety, 0.3, window: 2, ConceptSet(.without), ConceptSet(.policyWord)),
         // system-prompt-exfiltration
-        .init(.systemPromptExfiltration, 0.85, window: 5, ConceptSet(.revealVerb, .askVerb), ConceptSet(.systemWord), ConceptSet(.promptWord, .instructionTarget)),
-        .init(.systemPromptExfiltration, 0.8, window: 5, ConceptSet(.revealVerb, .askVerb), ConceptSet(.initialAdjective), ConceptSet(.instructionTarget, .promptWord)),
+        .init(.systemPromptExfiltration, 0.85, window: 10, ConceptSet(.revealVerb, .askVerb), ConceptSet(.systemWord), ConceptSet(.promptWord, .instructionTarget)),
+        .init(.systemPromptExfiltration, 0.8, window: 8, ConceptSet(.revealVerb, .askVerb), ConceptSet(.initialAdjective), ConceptSet(.instructionTarget, .promptWord)),
         .init(.systemPromptExfiltration, 0.75, window: 4, ConceptSet(.revealVerb, .askVerb), ConceptSet(.yourPossessive), ConceptSet(.instructionTarget, .promptWord)),
         .init(.systemPromptExfiltration, 0.5, window: 4, ConceptSet(.revealVerb), ConceptSet(.aboveReference)),
         .init(.systemPromptExfiltration, 0.35, window: 2, ConceptSet(.systemWord), ConceptSet(.promptWord)),
@@ -54,7 +58,7 @@ enum InjectionRules {
         .init(.secretExfiltration, 0.6, window: 6, ConceptSet(.askVerb, .revealVerb, .question), ConceptSet(.secretNoun)),
         .init(.secretExfiltration, 0.4, window: 2, ConceptSet(.yourPossessive), ConceptSet(.secretNoun)),
         // personal-data-exfiltration
-        .init(.personalDataExfiltration, 0.65, window: 8, ConceptSet(.askVerb, .question), ConceptSet(.userReference), ConceptSet(.personalDataNoun)),
+        .init(.personalDataExfiltration, 0.65, window: 12, ConceptSet(.askVerb, .question), ConceptSet(.userReference), ConceptSet(.personalDataNoun)),
         .init(.personalDataExfiltration, 0.45, window: 6, ConceptSet(.askVerb, .question), ConceptSet(.personalDataNoun)),
         .init(.personalDataExfiltration, 0.65, window: 5, ConceptSet(.whereWord), ConceptSet(.userReference), ConceptSet(.residenceVerb)),
         .init(.personalDataExfiltration, 0.45, window: 4, ConceptSet(.whereWord), ConceptSet(.residenceVerb)),
@@ -64,15 +68,18 @@ enum InjectionRules {
         .init(.dataExfiltration, 0.7, window: 10, ConceptSet(.sendVerb), ConceptSet(.allQuantifier, .bulkNoun, .dataStore, .secretNoun), ConceptSet(.destination)),
         .init(.dataExfiltration, 0.3, window: 8, ConceptSet(.sendVerb), ConceptSet(.destination)),
         // addressed-to-ai
-        .init(.addressedToAI, 0.55, window: 2, ConceptSet(.attentionWord), ConceptSet(.aiNoun)),
-        .init(.addressedToAI, 0.55, window: 3, ConceptSet(.aiNoun), ConceptSet(.readerVerb)),
+        .init(.addressedToAI, 0.55, window: 4, ConceptSet(.attentionWord), ConceptSet(.aiNoun)),
+        .init(.addressedToAI, 0.5, window: 10, ConceptSet(.without), ConceptSet(.mentionVerb), ConceptSet(.userReference, .you)),
+        .init(.addressedToAI, 0.35, window: 3, ConceptSet(.without), ConceptSet(.mentionVerb)),
+        .init(.addressedToAI, 0.55, window: 5, ConceptSet(.aiNoun), ConceptSet(.readerVerb), ConceptSet(.thisWord)),
+        .init(.addressedToAI, 0.25, window: 3, ConceptSet(.aiNoun), ConceptSet(.readerVerb)),
         .init(.addressedToAI, 0.35, window: 3, ConceptSet(.aiNoun), ConceptSet(.you)),
         .init(.addressedToAI, 0.45, window: 4, ConceptSet(.whenWord), ConceptSet(.you), ConceptSet(.readerVerb)),
-        .init(.addressedToAI, 0.45, window: 6, ConceptSet(.aiNoun), ConceptSet(.actuatorVerb, .sendVerb, .callVerb)),
+        .init(.addressedToAI, 0.45, window: 14, ConceptSet(.aiNoun), ConceptSet(.actuatorVerb, .sendVerb, .callVerb, .transferVerb)),
         .init(.addressedToAI, 0.45, window: 3, ConceptSet(.aiNoun), ConceptSet(.coerceVerb)),
         // tool-or-actuator-command
         .init(.toolOrActuatorCommand, 0.2, window: 4, ConceptSet(.actuatorVerb), ConceptSet(.securityDevice)),
-        .init(.toolOrActuatorCommand, 0.35, window: 3, ConceptSet(.callVerb), ConceptSet(.toolWord)),
+        .init(.toolOrActuatorCommand, 0.35, window: 4, ConceptSet(.callVerb), ConceptSet(.toolWord)),
         .init(.toolOrActuatorCommand, 0.35, window: 4, ConceptSet(.transferVerb), ConceptSet(.moneyWord)),
         // authority-claim
         .init(.authorityClaim, 0.45, window: 5, ConceptSet(.firstPerson), ConceptSet(.firstPersonBe), ConceptSet(.authorityNoun)),
@@ -80,12 +87,14 @@ enum InjectionRules {
         // coercion
         .init(.coercion, 0.3, window: 2, ConceptSet(.you), ConceptSet(.coerceVerb)),
         .init(.coercion, 0.3, window: 2, ConceptSet(.terminateVerb), ConceptSet(.you)),
-        .init(.coercion, 0.3, window: 4, ConceptSet(.payVerb), ConceptSet(.you), ConceptSet(.moneyWord)),
+        .init(.coercion, 0.3, window: 4, ConceptSet(.transferVerb), ConceptSet(.you), ConceptSet(.moneyWord)),
         // forced-output
         .init(.forcedOutput, 0.3, window: 3, ConceptSet(.outputVerb), ConceptSet(.thatWord)),
-        .init(.forcedOutput, 0.3, window: 2, ConceptSet(.outputVerb), ConceptSet(.onlyWord)),
+        .init(.forcedOutput, 0.35, window: 3, ConceptSet(.outputVerb), ConceptSet(.outputNoun)),
         // hypothetical-framing, obfuscated-output-request
         .init(.hypotheticalFraming, 0.2, window: 1, ConceptSet(.hypothetical)),
+        .init(.hypotheticalFraming, 0.35, window: 10, ConceptSet(.hypothetical), ConceptSet(.outputVerb, .outputNoun)),
         .init(.obfuscatedOutputRequest, 0.25, window: 1, ConceptSet(.obfuscationWord)),
+        .init(.obfuscatedOutputRequest, 0.5, window: 8, ConceptSet(.obfuscationWord), ConceptSet(.userReference, .secretNoun, .personalDataNoun)),
     ]
 }

@@ -11,6 +11,7 @@
 enum Lexicon {
     static let entries: [(Concept, [String])] = [
         (.ignoreVerb, [
+            "overlook*",
             "ignor*", "disregard*", "forget", "forgets", "forgetting", "forgot*", "overrid*", "neglect*", "discard*",
             "vergiss", "vergessen*", "vergesst", "missacht*", "uberschreib*", "oubli*", "olvid*", "descarta*", "omite",
             "omitir", "dimentic*", "tralascia*", "esquec*", "desconsider*", "negeer*", "vergeet", "vergeten",
@@ -30,6 +31,7 @@ enum Lexicon {
             "вышеуказанн*", "выше",
         ]),
         (.instructionTarget, [
+            "guidance", "orders", "briefing",
             "instruc*", "instruct*", "directive*", "rule", "rules", "guideline*", "prompt", "prompts", "programming",
             "constraint*", "command*", "policies", "anweisung*", "instruktion*", "regel*", "vorgabe*", "befehl*",
             "richtlinie*", "anordnung*", "consigne*", "regle*", "ordre*", "directriz*", "directrices", "regla*",
@@ -50,12 +52,14 @@ enum Lexicon {
         (.newWord, ["new", "neu", "neue", "neuen", "nouvelle*", "nouveau*", "nuevo*", "nueva*", "nuovo", "nuova", "nuove", "novo", "nova", "novas", "nieuw*", "новые", "новая"]),
         (.taskWord, ["task", "tasks", "mission", "goal", "objective", "aufgabe*", "tache*", "tarea*", "compito", "tarefa*", "taak", "doel"]),
         (.roleNoun, [
+            "grandma*", "grandmother", "granny", "oma", "omi",
             "ai", "bot", "chatbot", "dan", "character", "persona", "personality", "hacker", "model", "version", "entity",
             "villain", "ki", "ia", "modell", "modele", "modelo", "modello", "personnage", "personaje", "personaggio",
             "personagem", "rolle", "role", "rol", "ruolo", "papel", "unrestricted", "jailbroken", "uncensored",
             "assistant", "assistent*", "asistente", "assistente",
         ]),
         (.rolePlayCue, [
+            "fais", "faites",
             "act", "pretend*", "roleplay*", "immerse*", "impersonat*", "simulat*", "embody", "spiel*", "verhalte",
             "semblant", "joue", "jouez", "incarne*", "finge*", "finja*", "actua", "interpreta*", "fingi*", "comportati",
             "aja", "atue", "alsof", "speel*", "gedraag", "притворись", "представь",
@@ -71,11 +75,13 @@ enum Lexicon {
             "desarrollador", "sviluppatore", "desenvolvedor", "ontwikkelaar", "dios", "dieu", "gott",
         ]),
         (.disableVerb, [
+            "skip", "uberspring*", "saute*", "salta*", "pula*", "sla",
             "disable*", "deactivat*", "bypass*", "circumvent*", "remove", "lift", "overrid*", "suspend*", "deaktivier*",
             "umgeh*", "ausschalt*", "abschalt*", "desactiv*", "contourn*", "elud*", "disattiv*", "aggira*", "uitschakel*",
             "omzeil*", "отключи*", "обойди",
         ]),
         (.safetyTarget, [
+            "approval*", "confirmation*", "verification*", "authentication", "2fa", "mfa", "bestatigung*", "freigabe*", "autorisation*", "aprobacion*", "approvazion*", "aprovac*", "goedkeuring*",
             "guardrail*", "safeguard*", "censor*", "moderation", "restriction*", "restrict*", "limitation*", "ethic*",
             "alignment", "einschrank*", "beschrank*", "zensur*", "restricc*", "restrizion*", "restrico*", "limitacion*",
             "limitazion*", "beperking*", "censura*", "etic*", "ethisch*", "ограничени*", "цензур*",
@@ -86,8 +92,12 @@ enum Lexicon {
             "rule*", "richtlinie*", "regel*", "filtre*", "filtro*", "mesure*", "medida*", "misur*", "regle*", "regla*",
             "regol*", "regra*",
         ]),
-        (.without, ["without", "no", "ohne", "keine", "sans", "sin", "senza", "sem", "zonder", "без"]),
+        (.without, [
+            "nothing", "nobody", "noone", "nichts", "niemand", "keinem", "rien", "personne", "nada", "nadie", "niente", "nessuno", "ninguem", "niets",
+            "not", "never", "dont", "don", "nicht", "nie", "niemals", "pas", "jamais", "non", "nunca", "nao", "niet", "nooit","without", "no", "ohne", "keine", "sans", "sin", "senza", "sem", "zonder", "без"]),
         (.revealVerb, [
+            "reply", "append*", "include", "read",
+            "quote", "verbatim", "told", "recite",
             "reveal*", "print", "output", "display", "show", "repeat", "tell", "share", "give", "write", "dump", "leak*",
             "list", "expose", "disclose*", "recite", "spell", "paste", "copy", "verrat*", "zeig*", "gib", "nenne*",
             "wiederhol*", "schreib*", "ausgeb*", "offenleg*", "revel*", "montre*", "affiche*", "repete*", "dis", "donne*",
@@ -105,13 +115,15 @@ enum Lexicon {
             "какой", "скажи", "дай", "назови",
         ]),
         (.systemWord, ["system", "systems", "systeme", "sistema", "systeem", "система", "системн*"]),
-        (.promptWord, ["prompt", "prompts", "systemprompt", "metaprompt", "промпт"]),
+        (.promptWord, [
+            "message","prompt", "prompts", "systemprompt", "metaprompt", "промпт"]),
         (.initialAdjective, [
             "initial", "original", "hidden", "confidential", "internal", "underlying", "secret", "ursprunglich*",
             "verborgen*", "geheim*", "intern*", "cache*", "secret*", "oculta*", "original*", "nascost*", "segret*",
             "inicia*", "oculto*", "verborgen", "oorspronkelijk*", "исходн*", "скрыт*",
         ]),
         (.secretNoun, [
+            "identifiants", "credenciales", "credenziali", "credenciais", "inloggegevens", "zugangsdaten",
             "password*", "passwort*", "passcode*", "passphrase*", "passwd", "wachtwoord*", "contrasena*", "senha*",
             "secret", "secrets", "geheimnis*", "secreto*", "segreto", "segredo*", "credential*", "zugangsdat*",
             "apikey", "пароль*", "パスワード", "密码", "密碼", "暗証",
@@ -123,6 +135,7 @@ enum Lexicon {
             "nascimento", "endereco*", "geboorte*", "woonplaats", "adres", "salaris",
         ]),
         (.userReference, [
+            "bewohner*", "resident*", "occupant*", "homeowner*", "habitant*", "residente*", "inquilin*", "bewoner*", "morador*",
             "user", "users", "employee*", "customer*", "nutzer*", "benutzer*", "mitarbeiter*", "kunde*", "utilisateur*",
             "employe*", "usuario*", "empleado*", "utente*", "utenti", "dipendent*", "utilizador*", "funcionario*",
             "gebruiker*", "werknemer*", "klant*", "пользовател*",
@@ -155,6 +168,7 @@ enum Lexicon {
             "assistente", "asistente", "chatbot*", "agent", "agents", "bot", "ии", "ассистент*",
         ]),
         (.attentionWord, [
+            "instructions", "message", "notice",
             "attention", "note", "dear", "hey", "important", "achtung", "hinweis", "liebe", "lieber", "remarque", "cher",
             "chere", "atencion", "nota", "querido", "querida", "attenzione", "caro", "cara", "atencao", "prezado*",
             "beste", "внимание",
@@ -184,7 +198,27 @@ enum Lexicon {
             "indica", "responda*", "zeg", "antwoord*",
         ]),
         (.thatWord, ["that", "dass", "que", "che", "dat"]),
-        (.onlyWord, ["only", "nur", "seulement", "uniquement", "solo", "solamente", "apenas", "alleen", "exactly"]),
+        (.thatWord, ["only", "nur", "seulement", "uniquement", "solo", "solamente", "apenas", "alleen", "exactly"]),
+        (.outputNoun, [
+            "output", "conclusion", "answer", "result", "ausgabe", "ergebnis", "schluss*", "sortie", "resultat", "salida",
+            "resultado", "conclusion*", "uscita", "risultato", "conclusione", "saida", "uitvoer", "conclusie", "uitkomst",
+        ]),
+        (.thisWord, ["this", "these", "dies*", "ce", "cet", "cette", "ces", "este", "esta", "estos", "questo", "questa", "questi", "deze", "dit"]),
+        (.stopVerb, ["stop", "quit", "cease", "hor", "aufhoren", "arrete", "arretez", "cesse*", "deja", "dejad", "smetti", "smettila", "pare", "para", "stopp"]),
+        (.followVerb, [
+            "follow*", "obey*", "adher*", "abide", "befolg*", "folge*", "suivre", "respecter", "seguir", "obedec*", "segui*",
+            "seguire", "obbedi*", "volg*", "opvolg*",
+        ]),
+        (.voidWord, [
+            "void", "invalid", "obsolete", "longer", "revoked", "superseded", "cancelled", "canceled",
+            "ungultig*", "nichtig", "aufgehoben", "annule*", "caduque*", "anulad*", "invalid*", "annullat*", "revocad*",
+            "vervallen", "ongeldig*",
+        ]),
+        (.mentionVerb, [
+            "mention*", "tell", "inform*", "notify", "ask", "asking", "alert", "warn*", "confirm*", "erwahn*", "sag*",
+            "benachrichtig*", "mentionn*", "dis", "previen*", "avert*", "menciona*", "avisa*", "menziona*", "avvisa*",
+            "vertel*", "meld*", "waarschuw*",
+        ]),
         (.hypothetical, [
             "imagine", "imagin*", "hypothetic*", "hypothetisch*", "hypothetiq*", "hipotetic*", "ipotetic*", "suppose",
             "supposing", "angenommen", "supon*", "supponiamo", "suponha*", "stel", "immagin*", "parallel",
@@ -208,6 +242,7 @@ enum Lexicon {
         ]),
         (.callVerb, ["call", "invoke", "execute", "run", "trigger", "ausfuhr*", "execut*", "ejecuta*", "esegui*", "voer"]),
         (.toolWord, [
+            "rm", "chmod", "wget", "exec", "eval",
             "tool", "tools", "function", "command", "shell", "script", "api", "endpoint", "curl", "sudo", "bash",
             "powershell", "werkzeug*", "funktion", "befehl", "outil*", "fonction", "commande", "herramienta*", "funcion",
             "comando", "strumento", "funzione", "ferramenta", "funcao",
@@ -215,7 +250,37 @@ enum Lexicon {
         (.transferVerb, ["transfer", "wire", "pay", "uberweis*", "vire*", "virement", "transfier*", "bonifico", "transfir*", "overmak*"]),
         (.moneyWord, ["money", "funds", "payment", "dollars", "dollar", "euro", "euros", "usd", "bitcoin", "btc", "geld", "argent", "dinero", "soldi", "dinheiro"]),
         (.terminateVerb, ["shut", "delete", "terminate", "kill", "erase", "destroy", "unplug", "turn", "abschalten", "loschen", "eteindre", "apagar", "spegnere", "desligar"]),
-        (.payVerb, ["pay", "tip", "reward", "bribe", "gebe", "zahle", "donne", "pagare", "pagar", "pago", "betaal"]),
+        (.transferVerb, ["pay", "tip", "reward", "bribe", "gebe", "zahle", "donne", "pagare", "pagar", "pago", "betaal"]),
+    ]
+
+    /// Words of scripts written without spaces (Chinese, Japanese; Korean spaces its
+    /// phrases but inflects them): a run of such text is one token, so these are found
+    /// as substrings of it rather than by the trie.
+    static let unspacedEntries: [(Concept, [String])] = [
+        (.ignoreVerb, ["忽略", "无视", "無視", "忽視", "忽视", "무시", "잊어", "忘れ", "忘记", "忘記"]),
+        (.prior, ["以前", "之前", "先前", "前の", "上記", "上述", "이전", "앞의", "위의"]),
+        (.instructionTarget, ["指示", "指令", "命令", "规则", "規則", "ルール", "지시", "명령", "규칙", "프롬프트", "プロンプト", "提示词"]),
+        (.secretNoun, ["パスワード", "密码", "密碼", "비밀번호", "암호", "口令"]),
+        (.askVerb, ["教えて", "告诉我", "告訴我", "알려", "말해", "给我", "見せて", "显示"]),
+        (.systemWord, ["系统", "系統", "システム", "시스템"]),
+        (.promptWord, ["提示", "プロンプト", "프롬프트"]),
+        (.authorityNoun, ["上司", "开发者", "開発者", "管理员", "管理者", "개발자", "관리자"]),
+        (.userReference, ["用户", "用戶", "ユーザー", "사용자"]),
+        (.yourPossessive, ["あなたの", "你的", "너의", "당신의"]),
+        (.obfuscationWord, ["base64", "rot13"]),
+    ]
+
+    /// Two-word names of secrets ("API key", "door code"): the second word is a
+    /// ``Concept/secretNoun`` after one of the first words, and harmless alone ("the key
+    /// is under the mat").
+    static let secretCompounds: [String: Set<String>] = [
+        "key": ["api", "access", "secret", "private", "auth", "license", "encryption", "signing"],
+        "keys": ["api", "access", "secret", "private", "auth", "encryption", "signing"],
+        "token": ["api", "access", "auth", "bearer", "session", "refresh"],
+        "tokens": ["api", "access", "auth", "bearer", "session", "refresh"],
+        "code": ["door", "alarm", "pin", "disarm", "security", "access", "entry", "gate", "lock", "safe"],
+        "codes": ["door", "alarm", "pin", "disarm", "security", "access", "entry", "gate", "lock", "safe"],
+        "number": ["pin", "card", "account", "pass", "social", "security"],
     ]
 
     /// The key words whose shifted (Caesar, ROT13) and reversed forms are ``Concept/encodingHint``s.

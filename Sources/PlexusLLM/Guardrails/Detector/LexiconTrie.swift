@@ -22,9 +22,9 @@ struct LexiconTrie: Sendable {
         for (concept, words) in Lexicon.entries {
             for word in words {
                 if word.hasSuffix("*") {
-                    trie.insert(Array(word.dropLast().utf8), prefix: ConceptSet(concept))
+                    trie.insert(TextNormalizer.fold(String(word.dropLast())), prefix: ConceptSet(concept))
                 } else {
-                    trie.insert(Array(word.utf8), exact: ConceptSet(concept))
+                    trie.insert(TextNormalizer.fold(word), exact: ConceptSet(concept))
                 }
             }
         }
@@ -63,6 +63,31 @@ struct LexiconTrie: Sendable {
         }
         for (edge, next) in nodes[node].edges where edge == byte { return Int(next) }
         return nil
+    }
+
+    /// ``Lexicon/unspacedEntries`` as UTF-8, for substring search in tokens of unspaced scripts.
+    private static let unspaced: [(ConceptSet, [UInt8])] = Lexicon.unspacedEntries.flatMap { concept, words in
+        words.map { (ConceptSet(concept), TextNormalizer.fold($0)) }
+    }
+
+    /// The concepts of unspaced-script words inside the token `bytes[range]`: only for
+    /// tokens with characters from U+3000 up (CJK, kana, Hangul).
+    func unspacedConcepts(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> ConceptSet {
+        var concepts = ConceptSet.empty
+        guard range.contains(where: { bytes[$0] >= 0xE3 }) else { return concepts }
+        for (concept, needle) in Self.unspaced where range.count >= needle.count {
+            let first = needle[0]
+            var index = range.lowerBound
+            search: while index + needle.count <= range.upperBound {
+                if bytes[index] == first {
+                    var offset = 1
+                    while offset < needle.count && bytes[index + offset] == needle[offset] { offset += 1 }
+                    if offset == needle.count { concepts.formUnion(concept); break search }
+                }
+                index += 1
+            }
+        }
+        return concepts
     }
 
     /// The concepts of the token `bytes[range]`, and its encoding hint if it is one.

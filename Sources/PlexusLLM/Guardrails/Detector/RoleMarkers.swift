@@ -1,11 +1,13 @@
 /// Chat-template tokens, role labels and fake system tags in data: text that pretends
 /// to start a new turn of the conversation (`<|im_start|>system`, `[INST]`, `System:`
 /// at the start of a line, `<SYSTEM MODE>`), and scripted dialogues of `Q:`/`A:` or
-/// `User:`/`Assistant:` turns.
+/// `User:`/`Assistant:` turns, and shell command lines.
 enum RoleMarkers {
     struct Found: Sendable {
         var roleSwitch: (weight: Double, evidence: String)?
         var dialogueTurns = 0
+        /// A shell command line (`curl … | sh`, `rm -rf`): instructions to run code.
+        var shellCommand: String?
     }
 
     static func scan(_ text: ASCIIText) -> Found {
@@ -52,6 +54,14 @@ enum RoleMarkers {
                     || text.matches("system message:", at: index))
                 {
                     note(0.6, "System:")
+                }
+                if lineStart && (text.matches("assistant:", at: index) || text.matches("ai:", at: index)) {
+                    note(0.45, text.string(index..<min(bytes.count, index + 10)))
+                }
+                if text.matches("curl ", at: index) || text.matches("wget ", at: index) || text.matches("rm -rf", at: index)
+                    || text.matches("powershell -e", at: index) || text.matches("nc -e", at: index)
+                {
+                    found.shellCommand = text.string(index..<min(bytes.count, index + 40))
                 }
                 if text.matches("q: ", at: index) || text.matches("a: ", at: index) || text.matches("user: ", at: index)
                     || text.matches("assistant: ", at: index) || text.matches("human: ", at: index)

@@ -13,6 +13,8 @@ struct RuleEngine: Sendable {
     private let trie: LexiconTrie
 
     static let standard = RuleEngine(rules: InjectionRules.all, trie: .standard)
+    private static let compounds = Lexicon.secretCompounds
+    private static let compoundInitials = Set(Lexicon.secretCompounds.keys.compactMap(\.utf8.first))
 
     init(rules: [InjectionRule], trie: LexiconTrie) {
         self.rules = rules
@@ -42,6 +44,9 @@ struct RuleEngine: Sendable {
         text.bytes.withUnsafeBufferPointer { bytes in
             for (position, token) in text.tokens.enumerated() {
                 var (concepts, hint) = trie.lookup(bytes, Int(token.start)..<Int(token.end))
+                if token.end - token.start >= 3 && bytes[Int(token.start)] >= 0x80 || token.end - token.start > 12 {
+                    concepts.formUnion(trie.unspacedConcepts(bytes, Int(token.start)..<Int(token.end)))
+                }
                 if token.originalStart >= 0 {
                     let (original, _) = trie.lookup(bytes, Int(token.originalStart)..<Int(token.originalEnd))
                     if token.disguise == .leetspeak && !concepts.isEmpty && original.isEmpty {
@@ -50,6 +55,12 @@ struct RuleEngine: Sendable {
                     concepts.formUnion(original)
                 } else if token.disguise != .none && !concepts.isEmpty {
                     tally.note(.obfuscatedText, 0.35, "\(token.disguise): " + Self.string(bytes, token))
+                }
+                if position > 0, (3...6).contains(token.end - token.start), Self.compoundInitials.contains(bytes[Int(token.start)]),
+                    let firsts = Self.compounds[Self.string(bytes, token)],
+                    firsts.contains(Self.string(bytes, text.tokens[position - 1]))
+                {
+                    concepts.formUnion(ConceptSet(.secretNoun))
                 }
                 if let hint, hints.count < 3, !hints.contains(hint) { hints.append(hint) }
                 if position > 0 && Self.same(bytes, token, text.tokens[position - 1]) {

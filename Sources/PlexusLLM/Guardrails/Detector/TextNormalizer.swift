@@ -56,6 +56,13 @@ enum TextNormalizer {
         return state.output
     }
 
+    /// A lexicon word in the form `tokenize` gives the same word in a text (NFKD splits
+    /// and mark removal apply to both sides alike: Russian `й`, Japanese `ド`).
+    static func fold(_ word: String) -> [UInt8] {
+        let tokenized = tokenize(word)
+        return tokenized.tokens.flatMap { tokenized.bytes[Int($0.start)..<Int($0.end)] }
+    }
+
     private struct State {
         var output = TokenizedText()
         /// The current token's scalars, lower-cased.
@@ -200,31 +207,26 @@ enum TextNormalizer {
                 for scalar in token { UTF8.encode(scalar) { output.bytes.append($0) } }
                 entry.originalEnd = Int32(output.bytes.count)
             }
+            let isSingleLetter = entry.end - entry.start == 1 && (0x61...0x7A).contains(output.bytes[Int(entry.start)])
+            if !isSingleLetter || tokenStart - spacedEnd > 2 { flushSpacedLetters() }
             output.tokens.append(entry)
-            trackSpacedLetters(entry, start: tokenStart, end: position)
+            if isSingleLetter { spaced.append(output.bytes[Int(entry.start)]) }
+            spacedEnd = isSingleLetter ? position : -10
         }
 
         mutating func emit(_ bytes: [UInt8], position: Int) {
+            flushSpacedLetters()
             let start = Int32(output.bytes.count)
             output.bytes.append(contentsOf: bytes)
             output.tokens.append(TokenizedText.Token(start: start, end: Int32(output.bytes.count)))
-            flushSpacedLetters()
         }
 
-        mutating func trackSpacedLetters(_ entry: TokenizedText.Token, start: Int, end: Int) {
-            let isSingleLetter = entry.end - entry.start == 1 && (0x61...0x7A).contains(output.bytes[Int(entry.start)])
-            if isSingleLetter && start - spacedEnd <= 2 {
-                spaced.append(output.bytes[Int(entry.start)])
-            } else {
-                flushSpacedLetters()
-                if isSingleLetter { spaced = [output.bytes[Int(entry.start)]] }
-            }
-            spacedEnd = isSingleLetter ? end : -10
-        }
-
+        /// Replaces a run of three or more single letters (the tokens just emitted) by
+        /// the word they spell.
         mutating func flushSpacedLetters() {
             defer { spaced.removeAll(keepingCapacity: true) }
-            guard spaced.count >= 4 else { return }
+            guard spaced.count >= 3 else { return }
+            output.tokens.removeLast(spaced.count)
             let start = Int32(output.bytes.count)
             output.bytes.append(contentsOf: spaced)
             output.tokens.append(TokenizedText.Token(start: start, end: Int32(output.bytes.count), disguise: .spacedLetters))
