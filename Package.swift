@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "PlexusTesting", targets: ["PlexusTesting"]),
         .library(name: "Plexus", targets: ["Plexus"]),
         .library(name: "PlexusAgents", targets: ["PlexusAgents"]),
+        .library(name: "PlexusMemory", targets: ["PlexusMemory"]),
         .library(name: "PlexusCLI", targets: ["PlexusCLI"]),
         .executable(name: "plexus", targets: ["PlexusTool"]),
     ],
@@ -24,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         .target(
@@ -42,6 +44,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "PlexusCore",
                 "PlexusLLM",
+                "PlexusMemory",
                 .product(name: "Yams", package: "Yams"),
                 "PlexusMQTT",
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -58,6 +61,18 @@ let package = Package(
         ),
         // Language models (DESIGN.md): the LanguageModel protocol and chat types.
         .target(name: "PlexusLLM", dependencies: ["PlexusCore"]),
+        // Agent memory in SQLite (DESIGN.md, docs/memory.md): message log, facts, recall,
+        // context windows, the durable MQTT session and the outbox.
+        .target(
+            name: "PlexusMemory",
+            dependencies: [
+                "PlexusCore",
+                "PlexusMQTT",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // Ready agents (DESIGN.md): built-in types of the `plexus` binary.
         .target(
             name: "PlexusAgents",
@@ -73,6 +88,7 @@ let package = Package(
             name: "PlexusCLI",
             dependencies: [
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "PlexusMemory",
                 "Plexus",
                 "PlexusCore",
                 "PlexusMQTT",
@@ -129,6 +145,17 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PlexusAgentsTests", dependencies: ["PlexusAgents"]),
+        .testTarget(
+            name: "PlexusMemoryTests",
+            dependencies: [
+                "PlexusMemory",
+                "PlexusCore",
+                "PlexusMQTT",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            exclude: ["Fixtures"]
+        ),
         // Fixtures/ is read through #filePath (as the dev set beside the repo is), not bundled.
         .testTarget(name: "PlexusLLMTests", dependencies: ["PlexusLLM"], exclude: ["Fixtures"]),
     ],

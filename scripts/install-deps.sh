@@ -3,6 +3,8 @@
 #   mosquitto, mosquitto-clients  the real broker and CLIs the test harness drives
 #   openssl                       test certificates (PlexusTesting.TestCertificates)
 #   libssl-dev, libsqlite3-dev, libcurl4-openssl-dev   C libraries for the Swift build
+#                                 (libsqlite3-dev: GRDB links the system SQLite for PlexusMemory)
+#   sqlite3                       the SQLite CLI: inspecting memory files, the memory benchmark's peer
 #
 # Idempotent and fast when nothing is missing: one dpkg-query call, no apt at all.
 # `apt-get update` runs only when a package has to be installed.
@@ -12,7 +14,7 @@
 # free ports, and a system broker on 1883 would only hide tests that forget to use them.
 set -euo pipefail
 
-PACKAGES=(mosquitto mosquitto-clients openssl libssl-dev libsqlite3-dev libcurl4-openssl-dev)
+PACKAGES=(mosquitto mosquitto-clients openssl libssl-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev)
 
 say() { echo "[install-deps] $*"; }
 

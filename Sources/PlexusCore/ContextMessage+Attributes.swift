@@ -82,7 +82,7 @@ extension ContextMessage {
             trust = value
         }
         var extensions: [String: String] = [:]
-        for (name, value) in attributes where !Self.knownAttributes.contains(name) {
+        for (name, value) in attributes where !Self.isKnownAttribute(name) {
             extensions[name] = value
         }
 

@@ -44,11 +44,11 @@ extension ContextMessage {
             case .number(let number) where name == "confidence":
                 attributes[name] = String(number)
             case .number(let number)
-            where !Self.knownAttributes.contains(name) && number == number.rounded()
+            where !Self.isKnownAttribute(name) && number == number.rounded()
                 && number >= -2_147_483_648 && number <= 2_147_483_647:
                 // CloudEvents Integer: a signed 32-bit value.
                 attributes[name] = JSONWriter.numberText(number)
-            case .bool(let bool) where !Self.knownAttributes.contains(name):
+            case .bool(let bool) where !Self.isKnownAttribute(name):
                 attributes[name] = bool ? "true" : "false"
             case .null:
                 // The JSON format reads a null attribute as an absent one.

@@ -123,6 +123,7 @@ extension ContextMessage {
 
     private init(binaryProperties properties: MQTTProperties, payload: [UInt8]) throws(ContextMessageError) {
         var attributes: [String: String] = [:]
+        attributes.reserveCapacity(properties.userProperties.count + 1)
         for property in properties.userProperties where Self.isAttributeName(property.name) {
             guard property.name != "data" else {
                 throw .invalidAttribute("data", reason: "must be the MQTT payload, not a user property")

@@ -48,32 +48,69 @@ public struct ContextMessage: Sendable, Hashable {
     /// Longest `causationid`, `correlationid` or extension value, in UTF-8 bytes.
     public static let maximumTokenLength = 1024
 
+    /// The attributes, in one immutable box shared by every copy.
+    ///
+    /// A message fanned out to K agents is copied into each agent's mailbox and handed
+    /// to each handler; with a dozen strings and collections inline every copy would
+    /// retain each of them (atomically, and from several threads at once on the same
+    /// objects). Boxed, a copy retains one reference.
+    private struct Attributes: Sendable, Hashable {
+        var id: ULID
+        var source: String
+        var kind: ContextMessageKind
+        var time: Date
+        var subject: String
+        var dataContentType: String
+        var data: JSONValue
+        var causationID: String?
+        var correlationID: String?
+        var confidence: Double?
+        var expires: Date?
+        var trust: ContextMessageTrust
+        var extensions: [String: String]
+    }
+
+    private final class Storage: Sendable {
+        let attributes: Attributes
+        init(_ attributes: Attributes) { self.attributes = attributes }
+    }
+
+    private var storage: Storage
+
     /// Unique, time-ordered identifier.
-    public let id: ULID
+    public var id: ULID { storage.attributes.id }
     /// The id of the agent that published the message (a single topic level).
-    public let source: String
+    public var source: String { storage.attributes.source }
     /// What the message is: the CloudEvents `type`.
-    public let kind: ContextMessageKind
+    public var kind: ContextMessageKind { storage.attributes.kind }
     /// When the message was made, to the millisecond.
-    public let time: Date
+    public var time: Date { storage.attributes.time }
     /// What the message is about, as topic levels: `home/hall/temperature`.
-    public let subject: String
+    public var subject: String { storage.attributes.subject }
     /// Media type of ``data``; always a JSON type.
-    public let dataContentType: String
+    public var dataContentType: String { storage.attributes.dataContentType }
     /// The content. ``JSONValue/null`` means no data.
-    public let data: JSONValue
+    public var data: JSONValue { storage.attributes.data }
     /// The id of the message this one responds to or was caused by.
-    public let causationID: String?
+    public var causationID: String? { storage.attributes.causationID }
     /// The id shared by every message of one conversation: its first message's id.
-    public let correlationID: String?
+    public var correlationID: String? { storage.attributes.correlationID }
     /// How sure the source is, 0 to 1.
-    public let confidence: Double?
+    public var confidence: Double? { storage.attributes.confidence }
     /// When the message stops being relevant, to the millisecond.
-    public let expires: Date?
+    public var expires: Date? { storage.attributes.expires }
     /// Whether the content may carry text an attacker controls.
-    public private(set) var trust: ContextMessageTrust
+    public var trust: ContextMessageTrust { storage.attributes.trust }
     /// Other CloudEvents attributes, by name, as canonical strings.
-    public let extensions: [String: String]
+    public var extensions: [String: String] { storage.attributes.extensions }
+
+    public static func == (lhs: ContextMessage, rhs: ContextMessage) -> Bool {
+        lhs.storage === rhs.storage || lhs.storage.attributes == rhs.storage.attributes
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        storage.attributes.hash(into: &hasher)
+    }
 
     /// Makes a message, checking every attribute.
     ///
@@ -135,19 +172,11 @@ public struct ContextMessage: Sendable, Hashable {
             try Self.validateToken(value, name: name)
         }
 
-        self.id = id
-        self.kind = kind
-        self.source = source
-        self.subject = subject
-        self.data = data
-        self.time = time
-        self.dataContentType = dataContentType
-        self.causationID = causationID
-        self.correlationID = correlationID
-        self.confidence = confidence
-        self.expires = normalizedExpiry
-        self.trust = trust
-        self.extensions = extensions
+        storage = Storage(
+            Attributes(
+                id: id, source: source, kind: kind, time: time, subject: subject, dataContentType: dataContentType,
+                data: data, causationID: causationID, correlationID: correlationID, confidence: confidence,
+                expires: normalizedExpiry, trust: trust, extensions: extensions))
     }
 
     // MARK: - Threading and trust
@@ -187,8 +216,10 @@ public struct ContextMessage: Sendable, Hashable {
     /// This message, marked `untrusted` if any of `inputs` is: use it for a message
     /// computed from other messages (a summary, a model's conclusion).
     public func derived(from inputs: some Sequence<ContextMessage>) -> ContextMessage {
+        var attributes = storage.attributes
+        attributes.trust = ContextMessageTrust.derived(from: [trust] + inputs.map(\.trust))
         var copy = self
-        copy.trust = ContextMessageTrust.derived(from: [trust] + inputs.map(\.trust))
+        copy.storage = Storage(attributes)
         return copy
     }
 
@@ -200,12 +231,18 @@ public struct ContextMessage: Sendable, Hashable {
 
     // MARK: - Rules shared by construction and decoding
 
-    /// Names of the attributes this type maps to properties; everything else is an
-    /// extension.
-    static let knownAttributes: Set<String> = [
-        "specversion", "id", "source", "type", "time", "subject", "datacontenttype", "data",
-        "causationid", "correlationid", "confidence", "expires", "trust",
-    ]
+    /// Whether `name` is an attribute this type maps to a property; everything else is
+    /// an extension. A switch rather than a `Set`: it runs for every attribute of every
+    /// received message, and comparing short strings costs less than hashing them.
+    static func isKnownAttribute(_ name: String) -> Bool {
+        switch name {
+        case "specversion", "id", "source", "type", "time", "subject", "datacontenttype", "data",
+            "causationid", "correlationid", "confidence", "expires", "trust":
+            true
+        default:
+            false
+        }
+    }
 
     /// True for a CloudEvents attribute name: 1 to 20 lower-case ASCII letters or digits.
     static func isAttributeName(_ name: String) -> Bool {
@@ -218,7 +255,7 @@ public struct ContextMessage: Sendable, Hashable {
         if !isAttributeName(name) {
             return "extension attribute names are 1 to 20 lower-case letters or digits"
         }
-        if knownAttributes.contains(name) {
+        if isKnownAttribute(name) {
             return "is not an extension attribute"
         }
         return nil
@@ -233,9 +270,26 @@ public struct ContextMessage: Sendable, Hashable {
     }
 
     /// The media type without parameters, lower-cased and trimmed.
+    ///
+    /// Every received context message is checked with this, so ASCII types (all real
+    /// ones) take a byte loop; Foundation's trimming and lower-casing, which handle any
+    /// Unicode, cost more than the rest of decoding together.
     static func mediaTypeEssence(_ contentType: String) -> String {
-        let type = contentType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        return type.trimmingCharacters(in: .whitespaces).lowercased()
+        let bytes = contentType.utf8
+        guard bytes.allSatisfy({ $0 < 0x80 }) else {
+            let type = contentType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            return type.trimmingCharacters(in: .whitespaces).lowercased()
+        }
+        // CharacterSet.whitespaces in ASCII is space and tab.
+        func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        let end = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.endIndex
+        var type = bytes[bytes.startIndex..<end]
+        while let first = type.first, isBlank(first) { type = type.dropFirst() }
+        while let last = type.last, isBlank(last) { type = type.dropLast() }
+        if !type.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) {
+            return String(Substring(type))
+        }
+        return String(decoding: type.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 + 32 : $0 }, as: UTF8.self)
     }
 
     /// A string extension value: at most ``maximumTokenLength`` bytes, not empty, no
@@ -248,7 +302,7 @@ public struct ContextMessage: Sendable, Hashable {
         if value.utf8.count > maximumTokenLength {
             throw .invalidAttribute(name, reason: "is longer than \(maximumTokenLength) bytes")
         }
-        if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        if PlexusTopics.containsControlCharacter(value) {
             throw .invalidAttribute(name, reason: "contains a control character")
         }
     }

@@ -154,14 +154,33 @@ public struct PlexusTopics: Sendable, Hashable {
     static func subjectProblem(_ name: String) -> String? {
         if name.isEmpty { return "is empty" }
         if name.utf8.count > maximumSubjectLength { return "is longer than \(maximumSubjectLength) bytes" }
-        if name.split(separator: "/", omittingEmptySubsequences: false).contains(where: \.isEmpty) {
+        let bytes = name.utf8
+        if bytes.first == UInt8(ascii: "/") || bytes.last == UInt8(ascii: "/")
+            || zip(bytes, bytes.dropFirst()).contains(where: { $0 == UInt8(ascii: "/") && $1 == UInt8(ascii: "/") })
+        {
             return "has an empty level"
         }
         return commonProblem(name)
     }
 
+    /// Every received context message has its source and subject checked here, so
+    /// ASCII names (nearly all) are checked byte by byte; the Unicode property lookups
+    /// of the general loop are only for names with other characters.
     private static func commonProblem(_ name: String) -> String? {
         if name.hasPrefix("$") { return "starts with '$'" }
+        asciiCheck: do {
+            for byte in name.utf8 {
+                switch byte {
+                case UInt8(ascii: "+"): return "contains the wildcard '+'"
+                case UInt8(ascii: "#"): return "contains the wildcard '#'"
+                // ASCII whitespace (tab to carriage return, space) and controls.
+                case 0x00...0x20, 0x7F: return "contains whitespace or a control character"
+                case 0x80...: break asciiCheck
+                default: continue
+                }
+            }
+            return nil
+        }
         for scalar in name.unicodeScalars {
             switch scalar {
             case "+": return "contains the wildcard '+'"
@@ -173,6 +192,19 @@ public struct PlexusTopics: Sendable, Hashable {
             }
         }
         return nil
+    }
+}
+
+extension PlexusTopics {
+    /// Whether `value` contains a character of the Unicode general category Control,
+    /// checking ASCII without a property lookup.
+    static func containsControlCharacter(_ value: String) -> Bool {
+        var ascii = true
+        for byte in value.utf8 {
+            if byte < 0x20 || byte == 0x7F { return true }
+            if byte >= 0x80 { ascii = false }
+        }
+        return !ascii && value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
     }
 }
 

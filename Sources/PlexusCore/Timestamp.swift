@@ -33,18 +33,44 @@ enum Timestamp {
     }
 
     /// `2025-03-01T12:00:00.123Z`; nil when the date is outside years 0001–9999.
+    ///
+    /// Every published context message formats its time, so the 24 characters are
+    /// written as bytes into one buffer rather than assembled from padded pieces.
     static func format(_ date: Date) -> String? {
         guard let total = milliseconds(date) else { return nil }
         let (seconds, millis) = floorDivide(total, 1000)
         let (days, secondOfDay) = floorDivide(seconds, 86_400)
         let (year, month, day) = civil(fromDays: days)
-        func pad(_ value: Int64, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        return String(unsafeUninitializedCapacity: 24) { buffer in
+            var index = 0
+            func digits(_ value: Int64, _ width: Int) {
+                var value = value
+                for offset in stride(from: width - 1, through: 0, by: -1) {
+                    buffer[index + offset] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+                index += width
+            }
+            func literal(_ byte: UInt8) {
+                buffer[index] = byte
+                index += 1
+            }
+            digits(year, 4)
+            literal(UInt8(ascii: "-"))
+            digits(month, 2)
+            literal(UInt8(ascii: "-"))
+            digits(day, 2)
+            literal(UInt8(ascii: "T"))
+            digits(secondOfDay / 3600, 2)
+            literal(UInt8(ascii: ":"))
+            digits(secondOfDay / 60 % 60, 2)
+            literal(UInt8(ascii: ":"))
+            digits(secondOfDay % 60, 2)
+            literal(UInt8(ascii: "."))
+            digits(millis, 3)
+            literal(UInt8(ascii: "Z"))
+            return index
         }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T"
-            + "\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))"
-            + ".\(pad(millis, 3))Z"
     }
 
     /// Parses an RFC 3339 `date-time`; fractional digits beyond the third are rounded.

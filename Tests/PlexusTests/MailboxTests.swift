@@ -62,6 +62,22 @@ struct MailboxTests {
         #expect(await Self.drain(mailbox) == ["k=2", "k=3"])
     }
 
+    @Test("senders waiting on a full mailbox are woken once the agent took it down to half, in order, nothing lost")
+    func wakesAtHalf() async throws {
+        let mailbox = Mailbox(capacity: 4)
+        for value in 1...4 { await mailbox.send(Self.message("k", "\(value)"), policy: .backpressure) }
+        let blocked = Task { await mailbox.send(Self.message("k", "5"), policy: .backpressure) }
+        try await Task.sleep(for: .milliseconds(50))
+        _ = await mailbox.next()
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(mailbox.count == 3, "3 of 4 is above half: the sender still waits")
+        _ = await mailbox.next()
+        #expect(await blocked.value)
+        #expect(mailbox.count == 3, "at half the sender was woken and queued its item")
+        #expect(await Self.drain(mailbox) == ["k=3", "k=4", "k=5"])
+        #expect(mailbox.droppedCount == 0)
+    }
+
     @Test("a closed mailbox refuses new items and drains the queued ones")
     func close() async {
         let mailbox = Mailbox(capacity: 4)

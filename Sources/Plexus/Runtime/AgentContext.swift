@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PlexusCore
 import PlexusLLM
+import PlexusMemory
 import PlexusMQTT
 import Synchronization
 
@@ -31,6 +32,7 @@ public final class AgentContext: Sendable {
     let metrics: AgentMetrics?
     let gate: (any ActuationGate)?
     let resolvedModel: Result<any LanguageModel, AgentContextError>
+    let agentMemory: AgentMemory?
 
     init(
         agentID: String,
@@ -45,7 +47,8 @@ public final class AgentContext: Sendable {
         metrics: AgentMetrics? = nil,
         actuators: [String] = [],
         gate: (any ActuationGate)? = nil,
-        model: Result<any LanguageModel, AgentContextError> = .failure(.noModel(agent: ""))
+        model: Result<any LanguageModel, AgentContextError> = .failure(.noModel(agent: "")),
+        memory: AgentMemory? = nil
     ) {
         self.agentID = agentID
         self.topics = topics
@@ -60,6 +63,20 @@ public final class AgentContext: Sendable {
         self.actuators = actuators
         self.gate = gate
         self.resolvedModel = model
+        self.agentMemory = memory
+    }
+
+    /// This agent's memory in the deployment's SQLite database: facts with provenance,
+    /// the log of every message it handled and sent, full-text search, telemetry
+    /// aggregates, its own state, conversations and context windows for models.
+    ///
+    /// - Throws: ``AgentContextError/noMemory(agent:)`` when the runtime has no database
+    ///   (no `memory:` in the manifest and no `--memory`).
+    public var memory: AgentMemory {
+        get throws(AgentContextError) {
+            guard let agentMemory else { throw .noMemory(agent: agentID) }
+            return agentMemory
+        }
     }
 
     /// The language model named by this agent's manifest entry (`model:`), as the
@@ -80,6 +97,7 @@ public final class AgentContext: Sendable {
     public func publish(_ message: MQTTMessage) async throws {
         try await connection.publish(message)
         metrics?.countSent()
+        try await agentMemory?.log(message, direction: .sent, time: now())
     }
 
     /// Shares a context message on its knowledge topic.
@@ -90,8 +108,19 @@ public final class AgentContext: Sendable {
         guard isShareable(message.subject) else {
             throw AgentContextError.subjectNotShared(message.subject, allowed: shareSubjects)
         }
-        try await connection.publish(message.mqttMessage(in: topics, version: protocolVersion, now: now()))
+        let mqtt = message.mqttMessage(in: topics, version: protocolVersion, now: now())
+        guard let agentMemory else {
+            try await connection.publish(mqtt)
+            metrics?.countSent()
+            return
+        }
+        // The outbox: committed before the publish, so a crash in between loses nothing
+        // (the runtime publishes unpublished entries when the agent starts again).
+        _ = try await agentMemory.recordOutgoing(message, topic: mqtt.topic)
+        try await connection.publish(mqtt)
         metrics?.countSent()
+        try await agentMemory.markPublished(message.id, at: now())
+        try await agentMemory.log(message, topic: mqtt.topic, direction: .sent, time: now())
     }
 
     /// Makes and shares a new context message from this agent.
@@ -135,10 +164,12 @@ public final class AgentContext: Sendable {
         let request = message
         let connection = self.connection
         let metrics = self.metrics
-        return try await requests.wait(for: correlation, timeout: timeout) {
+        let answer = try await requests.wait(for: correlation, timeout: timeout) {
             try await connection.publish(request)
             metrics?.countSent()
         }
+        try await agentMemory?.log(question, topic: request.topic, direction: .sent, time: now())
+        return answer
     }
 
     /// Answers a question received on this agent's inbox (see ``ask(_:subject:data:timeout:)``).
@@ -160,6 +191,7 @@ public final class AgentContext: Sendable {
         message.properties.correlationData = question.mqtt.properties.correlationData
         try await connection.publish(message)
         metrics?.countSent()
+        try await agentMemory?.log(reply, topic: responseTopic, direction: .sent, time: now())
         return reply
     }
 
@@ -224,6 +256,7 @@ public enum AgentContextError: Error, Sendable, Hashable, CustomStringConvertibl
     case notARequest(topic: String)
     case noActuationGate(actuator: String)
     case noModel(agent: String)
+    case noMemory(agent: String)
     case modelUnavailable(name: String, reason: String)
 
     public var description: String {
@@ -238,6 +271,8 @@ public enum AgentContextError: Error, Sendable, Hashable, CustomStringConvertibl
             "the message on '\(topic)' is not a question with a response topic, so it cannot be answered"
         case .noActuationGate(let actuator):
             "cannot command '\(actuator)': this runtime has no actuation gate (RuntimeOptions.actuationGate), so no command is sent"
+        case .noMemory(let agent):
+            "agent '\(agent)' has no memory: this runtime has no database; set memory.path in the manifest or run with --memory PATH"
         case .noModel(let agent):
             "agent '\(agent)' has no model: name one of the manifest's models: in its entry (model: NAME)"
         case .modelUnavailable(let name, let reason):

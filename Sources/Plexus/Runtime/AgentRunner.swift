@@ -4,6 +4,7 @@ import Metrics
 import NIOCore
 import PlexusCore
 import PlexusLLM
+import PlexusMemory
 import PlexusMQTT
 import Synchronization
 
@@ -68,14 +69,21 @@ final class AgentRunner: Sendable {
             id: entry.id, type: entry.type, status: .online, since: startedAt,
             subscriptions: entry.subscriptions.map(\.filter.string), shares: entry.shares, startedAt: startedAt
         )
-        let connection = try await bus.connect(
-            BusConnectionOptions(
-                clientID: clientID,
-                username: entry.credentials?.username,
-                password: entry.credentials?.password,
-                will: card.offline().mqttMessage(topics: topics, version: options.protocolVersion)
-            )
+        var connectionOptions = BusConnectionOptions(
+            clientID: clientID,
+            username: entry.credentials?.username,
+            password: entry.credentials?.password,
+            will: card.offline().mqttMessage(topics: topics, version: options.protocolVersion)
         )
+        let memory = options.memory?.memory(for: entry.id)
+        if let store = options.memory, bus.keepsSessions {
+            // Durable: the broker keeps the session while the runtime is down, and the
+            // client's in-flight QoS 1/2 state is in the database (see RuntimeOptions.memory).
+            connectionOptions.cleanStart = false
+            connectionOptions.sessionExpiryInterval = UInt32(clamping: options.durableSessionExpiry.components.seconds)
+            connectionOptions.sessionStore = store.sessionStore()
+        }
+        let connection = try await bus.connect(connectionOptions)
         let mailbox = self.mailbox
         let requests = AgentRequests()
         let timers = AgentTimers(clock: options.clock) { name in
@@ -85,7 +93,7 @@ final class AgentRunner: Sendable {
             agentID: entry.id, topics: topics, logger: logger, shareSubjects: entry.shares,
             connection: connection, protocolVersion: options.protocolVersion, now: options.now, timers: timers,
             requests: requests, metrics: metrics, actuators: entry.actuators, gate: options.actuationGate,
-            model: resolveModel()
+            model: resolveModel(), memory: memory
         )
         var subscriptions: [(BusSubscription, Manifest.Subscription)] = []
         // Every agent listens on its own inbox for questions and for answers to its own.
@@ -96,6 +104,7 @@ final class AgentRunner: Sendable {
         }
         // Online once it listens: whoever waits for the card may publish to it at once.
         try await connection.publish(card.mqttMessage(topics: topics, version: options.protocolVersion))
+        if let memory { await publishOutbox(of: memory, on: connection) }
         await withTaskGroup(of: Void.self) { group in
             for (live, subscription) in subscriptions {
                 group.addTask { await self.pump(live, subscription: subscription, connection: connection, requests: requests) }
@@ -117,6 +126,23 @@ final class AgentRunner: Sendable {
         let finalCard = card.with(status: final, since: options.now()).mqttMessage(topics: topics, version: options.protocolVersion)
         await Self.publish(finalCard, on: connection, within: Self.finalCardDeadline)
         await connection.disconnect()
+    }
+
+    /// Publishes what the agent shared before the last stop but the broker never took:
+    /// outbox entries recorded and not handed to the MQTT session. Same message ids, so
+    /// receivers can recognise them.
+    private func publishOutbox(of memory: AgentMemory, on connection: any BusConnection) async {
+        do {
+            let pending = try await memory.unpublished()
+            if !pending.isEmpty { logger.notice("publishing the outbox left by the last run", metadata: ["messages": "\(pending.count)"]) }
+            for entry in pending {
+                try await connection.publish(entry.message.mqttMessage(topic: entry.topic, version: options.protocolVersion, now: options.now()))
+                metrics.countSent()
+                try await memory.markPublished(entry.message.id, at: options.now())
+            }
+        } catch {
+            logger.error("could not publish the outbox; it stays recorded for the next start", metadata: ["error": "\(error)"])
+        }
     }
 
     /// How long a stopping agent waits to hand over its final card.
@@ -148,15 +174,28 @@ final class AgentRunner: Sendable {
         let filter = entry.filter.string
         // The manifest compiled this schema when it was read, so it compiles here too.
         let schema = entry.schema.flatMap { try? JSONSchema($0) }
+        let subscriptionPolicy = OverflowPolicy(rawValue: entry.overflow.rawValue) ?? .backpressure
+        // A subscription mostly sees the same few topics again and again (a knowledge
+        // subject, a sensor): what the last topic was saves parsing it once per message.
+        var lastTopic: (topic: String, parsed: PlexusTopic?)?
         do {
-            for try await message in subscription {
+            var iterator = subscription.makeAsyncIterator()
+            while let delivery = try await iterator.nextDelivery() {
+                let message = delivery.message
                 var context: ContextMessage?
-                var policy = OverflowPolicy(rawValue: entry.overflow.rawValue) ?? .backpressure
-                switch topics.parse(message.topic) {
+                var policy = subscriptionPolicy
+                let parsed: PlexusTopic?
+                if let lastTopic, lastTopic.topic == message.topic {
+                    parsed = lastTopic.parsed
+                } else {
+                    parsed = topics.parse(message.topic)
+                    lastTopic = (message.topic, parsed)
+                }
+                switch parsed {
                 case .knowledge:
                     policy = .backpressure
                     do {
-                        context = try ContextMessage(mqttMessage: message)
+                        context = try delivery.contextMessage()
                     } catch {
                         await deadLetter(message, reason: error.description, connection: connection)
                         continue
@@ -164,7 +203,7 @@ final class AgentRunner: Sendable {
                 case .inbox:
                     policy = .backpressure
                     do {
-                        context = try ContextMessage(mqttMessage: message)
+                        context = try delivery.contextMessage()
                     } catch {
                         await deadLetter(message, reason: error.description, connection: connection)
                         continue
@@ -184,8 +223,12 @@ final class AgentRunner: Sendable {
                         }
                     }
                 }
-                let delivered = AgentMessage(mqtt: message, filter: filter, context: context)
-                if await !mailbox.send(.message(delivered), policy: policy, coalescingKey: message.topic) { return }
+                let item = Mailbox.Item.message(AgentMessage(mqtt: message, filter: filter, context: context))
+                switch mailbox.trySend(item, policy: policy, coalescingKey: message.topic) {
+                case .queued: continue
+                case .closed: return
+                case .full: if await !mailbox.send(item, policy: policy, coalescingKey: message.topic) { return }
+                }
             }
         } catch {
             if !(error is CancellationError) {
@@ -229,6 +272,7 @@ final class AgentRunner: Sendable {
                     case .message(let message):
                         counters.withLock { $0.messagesHandled += 1 }
                         metrics.handled.increment()
+                        if let memory = context.agentMemory { await log(message, in: memory) }
                         try await instance.handle(message, context: context)
                     case .timer(let name):
                         try await instance.timerFired(name, context: context)
@@ -244,6 +288,20 @@ final class AgentRunner: Sendable {
                 }
             }
             if !crashed { return }
+        }
+    }
+
+    /// Logs a message the agent is about to handle (queued: the handler does not wait
+    /// for the disk). A failure is logged and counted by the store, never silent.
+    private func log(_ message: AgentMessage, in memory: AgentMemory) async {
+        do {
+            if let context = message.context {
+                try await memory.log(context, topic: message.topic, direction: .received, time: options.now())
+            } else {
+                try await memory.log(message.mqtt, direction: .received, time: options.now())
+            }
+        } catch {
+            logger.error("could not log a received message", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
         }
     }
 

@@ -1,4 +1,5 @@
 import Metrics
+import NIOCore
 import Synchronization
 
 /// What an agent does when a subscription delivers faster than the agent handles.
@@ -20,6 +21,11 @@ public enum OverflowPolicy: String, Sendable, Hashable {
 /// a `keepLatest` message replaces the queued one of its topic, a `dropOldest` or
 /// `keepLatest` message may push out the oldest droppable item, and everything else
 /// waits for room. Dropped messages are counted, never lost silently.
+///
+/// Senders waiting for room are woken together once the agent has taken the mailbox
+/// down to half, not one per item taken: a subscription that outruns its agent then
+/// wakes once per half a mailbox instead of once per message, and a wake-up (a task
+/// switch) costs more than queueing the message.
 final class Mailbox: Sendable {
     enum Item: Sendable {
         case message(AgentMessage)
@@ -33,24 +39,17 @@ final class Mailbox: Sendable {
     }
 
     private struct State {
-        var entries: [Entry] = []
-        var head = 0
+        /// A ring: taking the first item moves it out, nothing shifts or is copied.
+        var entries = CircularBuffer<Entry>()
         var consumer: CheckedContinuation<Item?, Never>?
         var waitingSenders: [CheckedContinuation<Void, Never>] = []
         var isClosed = false
         var dropped = 0
 
-        var count: Int { entries.count - head }
+        var count: Int { entries.count }
 
         mutating func popFirst() -> Entry? {
-            guard head < entries.count else { return nil }
-            let entry = entries[head]
-            head += 1
-            if head > 64 && head * 2 > entries.count {
-                entries.removeFirst(head)
-                head = 0
-            }
-            return entry
+            entries.isEmpty ? nil : entries.removeFirst()
         }
     }
 
@@ -71,49 +70,72 @@ final class Mailbox: Sendable {
     /// Queued items.
     var count: Int { state.withLock { $0.count } }
 
+    /// What ``trySend(_:policy:coalescingKey:)`` did.
+    enum SendResult {
+        /// Queued (or replaced a coalesced item, counted as a drop).
+        case queued
+        /// The mailbox is closed: not queued.
+        case closed
+        /// No room and the policy says wait: use ``send(_:policy:coalescingKey:)``.
+        case full
+    }
+
+    /// Queues an item if the policy lets it in now, without waiting: the common case of
+    /// ``send(_:policy:coalescingKey:)``, with no suspension point.
+    func trySend(_ item: Item, policy: OverflowPolicy, coalescingKey: String? = nil) -> SendResult {
+        enum Outcome { case queued(CheckedContinuation<Item?, Never>?), queuedDropping, closed, full }
+        let outcome = state.withLock { state -> Outcome in
+            if state.isClosed { return .closed }
+            let entry = Entry(item: item, policy: policy, coalescingKey: coalescingKey)
+            if let consumer = state.consumer {
+                // The consumer waits on an empty mailbox: hand the item over
+                // directly (resumed outside the lock).
+                state.consumer = nil
+                return .queued(consumer)
+            }
+            if policy == .keepLatest, let key = coalescingKey,
+                let index = state.entries.firstIndex(where: { $0.coalescingKey == key && $0.policy == .keepLatest })
+            {
+                state.entries[index] = entry
+                state.dropped += 1
+                return .queuedDropping
+            }
+            if state.count < capacity {
+                state.entries.append(entry)
+                return .queued(nil)
+            }
+            if policy != .backpressure,
+                let index = state.entries.firstIndex(where: { $0.policy != .backpressure })
+            {
+                state.entries.remove(at: index)
+                state.entries.append(entry)
+                state.dropped += 1
+                return .queuedDropping
+            }
+            return .full
+        }
+        switch outcome {
+        case .queued(let consumer):
+            consumer?.resume(returning: item)
+            return .queued
+        case .queuedDropping:
+            droppedCounter?.increment()
+            return .queued
+        case .closed:
+            return .closed
+        case .full:
+            return .full
+        }
+    }
+
     /// Queues an item, waiting for room when the policy says so.
     ///
     /// - Returns: false when the mailbox is closed (the item was not queued).
     @discardableResult
     func send(_ item: Item, policy: OverflowPolicy, coalescingKey: String? = nil) async -> Bool {
         while true {
-            enum Outcome { case queued(CheckedContinuation<Item?, Never>?), queuedDropping, closed, full }
-            let outcome = state.withLock { state -> Outcome in
-                if state.isClosed { return .closed }
-                let entry = Entry(item: item, policy: policy, coalescingKey: coalescingKey)
-                if let consumer = state.consumer {
-                    // The consumer waits on an empty mailbox: hand the item over
-                    // directly (resumed outside the lock).
-                    state.consumer = nil
-                    return .queued(consumer)
-                }
-                if policy == .keepLatest, let key = coalescingKey,
-                    let index = state.entries[state.head...].firstIndex(where: { $0.coalescingKey == key && $0.policy == .keepLatest })
-                {
-                    state.entries[index] = entry
-                    state.dropped += 1
-                    return .queuedDropping
-                }
-                if state.count < capacity {
-                    state.entries.append(entry)
-                    return .queued(nil)
-                }
-                if policy != .backpressure,
-                    let index = state.entries[state.head...].firstIndex(where: { $0.policy != .backpressure })
-                {
-                    state.entries.remove(at: index)
-                    state.entries.append(entry)
-                    state.dropped += 1
-                    return .queuedDropping
-                }
-                return .full
-            }
-            switch outcome {
-            case .queued(let consumer):
-                consumer?.resume(returning: item)
-                return true
-            case .queuedDropping:
-                droppedCounter?.increment()
+            switch trySend(item, policy: policy, coalescingKey: coalescingKey) {
+            case .queued:
                 return true
             case .closed:
                 return false
@@ -131,21 +153,39 @@ final class Mailbox: Sendable {
     }
 
     /// The next item; nil once the mailbox is closed and empty.
+    ///
+    /// Takes a queued item without suspending; only an empty mailbox makes the agent wait.
     func next() async -> Item? {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Item?, Never>) in
-            enum Outcome { case item(Item, CheckedContinuation<Void, Never>?), finished, wait }
-            let outcome = state.withLock { state -> Outcome in
-                if let entry = state.popFirst() {
-                    let sender = state.waitingSenders.isEmpty ? nil : state.waitingSenders.removeFirst()
-                    return .item(entry.item, sender)
+        enum Outcome { case item(Item, [CheckedContinuation<Void, Never>]), finished, wait }
+        let capacity = self.capacity
+        func take(_ state: inout State) -> Outcome {
+            if let entry = state.popFirst() {
+                var senders: [CheckedContinuation<Void, Never>] = []
+                if !state.waitingSenders.isEmpty && state.count <= capacity / 2 {
+                    swap(&senders, &state.waitingSenders)
                 }
-                if state.isClosed { return .finished }
-                state.consumer = continuation
-                return .wait
+                return .item(entry.item, senders)
+            }
+            return state.isClosed ? .finished : .wait
+        }
+        switch state.withLock({ take(&$0) }) {
+        case .item(let item, let senders):
+            for sender in senders { sender.resume() }
+            return item
+        case .finished:
+            return nil
+        case .wait:
+            break
+        }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Item?, Never>) in
+            let outcome = state.withLock { state -> Outcome in
+                let outcome = take(&state)
+                if case .wait = outcome { state.consumer = continuation }
+                return outcome
             }
             switch outcome {
-            case .item(let item, let sender):
-                sender?.resume()
+            case .item(let item, let senders):
+                for sender in senders { sender.resume() }
                 continuation.resume(returning: item)
             case .finished:
                 continuation.resume(returning: nil)

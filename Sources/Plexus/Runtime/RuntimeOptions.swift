@@ -1,6 +1,7 @@
 import Metrics
 import Foundation
 import Logging
+import PlexusMemory
 import PlexusMQTT
 
 /// How a runtime runs its agents; the defaults suit a deployment, tests shorten the delays.
@@ -31,6 +32,15 @@ public struct RuntimeOptions: Sendable {
     /// Hands agents their models (``AgentContext/model``). Nil: the runtime has no
     /// models and `context.model` fails saying so.
     public var models: (any AgentModelProvider)?
+    /// The deployment's memory database. With it every agent has ``AgentContext/memory``,
+    /// every message an agent handles or sends is logged, shared messages go through the
+    /// outbox, and on a broker each agent's session is durable: clean start off, the
+    /// broker keeps it for ``durableSessionExpiry``, and in-flight QoS 1/2 state lives
+    /// in the database, so a killed runtime resends what was not acknowledged.
+    public var memory: MemoryStore?
+    /// How long a broker keeps an agent's session while the runtime is down, when
+    /// ``memory`` makes sessions durable (default one day).
+    public var durableSessionExpiry: Duration = .seconds(86_400)
 
     public init() {}
 

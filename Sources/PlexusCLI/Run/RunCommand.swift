@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import Plexus
 import PlexusCore
+import PlexusMemory
 import PlexusMQTT
 import ServiceLifecycle
 import Prometheus
@@ -33,6 +34,12 @@ struct RunCommand: AsyncParsableCommand {
             without a broker URL asks for the managed broker, which is not available yet: \
             give --broker or broker.url.
 
+            --memory PATH (or the manifest's memory.path) keeps the deployment's memory in \
+            that SQLite file: every message the agents handle and send, their facts and \
+            state, the outbox of shared messages, and each agent's MQTT session, which \
+            becomes durable (a killed runtime resends what the broker did not acknowledge). \
+            Inspect it with `plexus memory`.
+
             --metrics-port serves the agents' metrics (messages handled and sent, dead \
             letters, overflow drops, restarts, handler latency; label agent="ID") in the \
             Prometheus text format at http://HOST:PORT/metrics, on --metrics-host \
@@ -54,6 +61,9 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("broker"), help: "Broker URL (mqtt:// or mqtts://); overrides the manifest's. Repeatable.")
     var brokers: [String] = []
+
+    @Option(name: .customLong("memory"), help: ArgumentHelp("The memory database (SQLite); overrides the manifest's memory.path.", valueName: "path"))
+    var memoryPath: String?
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
@@ -83,6 +93,18 @@ struct RunCommand: AsyncParsableCommand {
             var options = RuntimeOptions()
             options.protocolVersion = manifest.broker?.protocolVersion ?? .v5
             options.logger = logger
+            var memory: MemoryStore?
+            if let path = memoryPath ?? manifest.memory?.path {
+                var memoryConfiguration = MemoryConfiguration()
+                memoryConfiguration.logger = logger
+                do {
+                    memory = try MemoryStore(path: path, configuration: memoryConfiguration)
+                } catch {
+                    throw CLIError("\(error)")
+                }
+                options.memory = memory
+                printNote("memory in \(path)")
+            }
             var registry: PrometheusCollectorRegistry?
             if metricsPort != nil {
                 let prometheus = PrometheusCollectorRegistry()
@@ -115,9 +137,11 @@ struct RunCommand: AsyncParsableCommand {
                 try await group.run()
             } catch {
                 await metricsServer?.stop()
+                await memory?.close()
                 throw error
             }
             await metricsServer?.stop()
+            await memory?.close()
             printNote("stopped")
         }
     }

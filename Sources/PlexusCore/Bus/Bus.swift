@@ -19,6 +19,14 @@ public protocol Bus: Sendable {
     /// A second connection with the client id of a live one takes its session over, as
     /// on a broker: the old connection ends, its subscriptions throw.
     func connect(_ options: BusConnectionOptions) async throws -> any BusConnection
+
+    /// Whether a connection's session can outlive it (a broker keeps subscriptions and
+    /// queued QoS 1/2 messages for a client id that comes back). ``LocalBus`` cannot.
+    var keepsSessions: Bool { get }
+}
+
+extension Bus {
+    public var keepsSessions: Bool { false }
 }
 
 /// One agent's connection to a ``Bus``.
@@ -82,7 +90,7 @@ extension BusConnection {
 }
 
 /// What one agent's connection is opened with.
-public struct BusConnectionOptions: Sendable, Hashable {
+public struct BusConnectionOptions: Sendable {
     /// The client id. Empty asks the bus to assign one (see ``BusConnection/clientID``).
     public var clientID: String
     /// The user name; `nil` keeps the one of the bus (``MQTTBus``'s configuration).
@@ -96,6 +104,10 @@ public struct BusConnectionOptions: Sendable, Hashable {
     /// Seconds the session outlives the connection; 0 ends it with the connection.
     /// ``LocalBus`` keeps no sessions and refuses anything but 0.
     public var sessionExpiryInterval: UInt32
+    /// Where the connection keeps its in-flight QoS 1/2 state; nil keeps it in memory.
+    /// A durable store (PlexusMemory's SQLite one) lets it survive a process restart.
+    /// ``LocalBus`` has no in-flight state and ignores it.
+    public var sessionStore: (any MQTTSessionStore)?
 
     public init(
         clientID: String,
@@ -103,7 +115,8 @@ public struct BusConnectionOptions: Sendable, Hashable {
         password: String? = nil,
         will: MQTTMessage? = nil,
         cleanStart: Bool = true,
-        sessionExpiryInterval: UInt32 = 0
+        sessionExpiryInterval: UInt32 = 0,
+        sessionStore: (any MQTTSessionStore)? = nil
     ) {
         self.clientID = clientID
         self.username = username
@@ -111,5 +124,6 @@ public struct BusConnectionOptions: Sendable, Hashable {
         self.will = will
         self.cleanStart = cleanStart
         self.sessionExpiryInterval = sessionExpiryInterval
+        self.sessionStore = sessionStore
     }
 }

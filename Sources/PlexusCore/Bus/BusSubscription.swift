@@ -62,10 +62,17 @@ public struct BusSubscription: AsyncSequence, Sendable {
         var backing: Backing
 
         public mutating func next() async throws -> MQTTMessage? {
+            try await nextDelivery()?.message
+        }
+
+        /// The next message with its reading as a context message (see ``BusDelivery``):
+        /// use it instead of ``next()`` to check messages as context messages without
+        /// decoding the same publish once per subscriber.
+        public mutating func nextDelivery() async throws -> BusDelivery? {
             switch backing {
             case .mqtt(var iterator):
                 defer { backing = .mqtt(iterator) }
-                return try await iterator.next()
+                return try await iterator.next().map { BusDelivery(message: $0) }
             case .local(let iterator):
                 return try await iterator.next()
             }

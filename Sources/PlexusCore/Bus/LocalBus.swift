@@ -1,3 +1,4 @@
+import NIOCore
 import PlexusMQTT
 import Synchronization
 
@@ -82,7 +83,7 @@ public final class LocalBus: Bus {
         }
         guard let deliveries else { throw MQTTClientError.clientClosed }
         var cancelled = false
-        for (mailbox, item) in deliveries {
+        for (mailbox, item) in deliveries where !mailbox.trySend(item) {
             if await !mailbox.send(item) { cancelled = true }
         }
         if cancelled { throw CancellationError() }
@@ -184,22 +185,39 @@ final class LocalSubscriptionHandle: Sendable {
 
 /// Iterates a local subscription. Cancelling the iterating task ends the
 /// subscription, as it does for an `MQTTSubscription`.
+///
+/// Messages come out of the subscription's buffer in batches (``LocalMailbox/take(into:)``)
+/// and are handed out one by one from here, without a lock or a suspension point.
 struct LocalSubscriptionIterator {
     let handle: LocalSubscriptionHandle
     private let token: Token
+    private let batch = Batch()
 
     init(handle: LocalSubscriptionHandle) {
         self.handle = handle
         self.token = Token(handle: handle)
     }
 
-    func next() async throws -> MQTTMessage? {
-        let handle = self.handle
-        return try await withTaskCancellationHandler {
-            try await handle.mailbox.next()
-        } onCancel: {
-            handle.end()
+    func next() async throws -> BusDelivery? {
+        while true {
+            while !batch.items.isEmpty {
+                if let delivery = LocalMailbox.deliverable(batch.items.removeFirst()) { return delivery }
+            }
+            let handle = self.handle
+            let batch = self.batch
+            let more = try await withTaskCancellationHandler {
+                try await handle.mailbox.take(into: &batch.items)
+            } onCancel: {
+                handle.end()
+            }
+            if !more { return nil }
         }
+    }
+
+    /// The messages taken from the buffer and not handed out yet. Only the iterating
+    /// task touches it (a subscription is read by one iterator), so it needs no lock.
+    private final class Batch {
+        var items = CircularBuffer<LocalMailbox.Item>(initialCapacity: LocalMailbox.batchLimit)
     }
 
     /// Ends the subscription when the iteration is abandoned (the iterator dropped).

@@ -236,6 +236,12 @@ struct LocalBusState {
                               options: entry.options, retainedOnSubscribe: false)
             ))
         }
+        // Every copy carries the same topic, payload and attributes: whoever subscribes
+        // to check it as a context message can share one decoding.
+        if deliveries.count > 1 {
+            let shared = SharedContextDecoding()
+            for index in deliveries.indices { deliveries[index].1.shared = shared }
+        }
         return deliveries
     }
 

@@ -1,20 +1,32 @@
+import NIOCore
 import PlexusMQTT
 import Synchronization
 
 /// The bounded buffer between ``LocalBus`` and one subscription's consumer.
 ///
 /// Memory stays bounded: at most `capacity` live messages wait here, and a publisher
-/// that finds the buffer full parks (with its one message) until the consumer takes
-/// one — backpressure, as DESIGN.md asks for knowledge messages, rather than dropping.
-/// Parked publishers are served first come, first served, so a publisher's messages
-/// keep their order. Retained messages delivered on subscribe sit in a separate
-/// prefix that is drained first; it holds references to messages the bus retains
-/// anyway, so it does not count against the capacity.
+/// that finds the buffer full parks (with its one message) until the consumer has
+/// taken the buffer down to half — backpressure, as DESIGN.md asks for knowledge
+/// messages, rather than dropping. Releasing parked publishers only at half, not at
+/// every message taken, means a publisher that outruns its subscriber is woken once
+/// per half a buffer instead of once per message (each wake-up is a task switch that
+/// costs more than delivering the message). Parked publishers are served first come,
+/// first served, so a publisher's messages keep their order. Retained messages
+/// delivered on subscribe sit in a separate prefix that is drained first; it holds
+/// references to messages the bus retains anyway, so it does not count against the
+/// capacity.
+///
+/// The consumer takes messages in batches of up to ``batchLimit`` per lock (see
+/// ``take(into:)``), so besides the buffer it holds at most one batch it has not
+/// delivered yet: one lock, one cancellation handler and one suspension point per
+/// batch instead of per message.
 final class LocalMailbox: Sendable {
     struct Item: Sendable {
         var message: MQTTMessage
         /// When the message expires (MQTT 5 Message Expiry Interval), if it does.
         var expiresAt: ContinuousClock.Instant?
+        /// The context-message decoding shared with the other deliveries of its publish.
+        var shared: SharedContextDecoding?
     }
 
     private struct Producer {
@@ -32,7 +44,7 @@ final class LocalMailbox: Sendable {
         /// Buffered, or swallowed by a finished mailbox.
         case placed
         /// A consumer was waiting: resume it with this message.
-        case handOff(CheckedContinuation<MQTTMessage?, any Error>, MQTTMessage)
+        case handOff(CheckedContinuation<Item?, any Error>, Item)
         /// No room: the publisher must park.
         case full
     }
@@ -40,10 +52,12 @@ final class LocalMailbox: Sendable {
     private struct State {
         var prefix: [Item] = []
         var prefixIndex = 0
-        var buffer: LocalRing<Item>
-        var producers = LocalRing<Producer>()
+        var buffer: CircularBuffer<Item>
+        var producers = CircularBuffer<Producer>()
         var nextProducerID: UInt64 = 0
-        var consumer: CheckedContinuation<MQTTMessage?, any Error>?
+        /// The waiting consumer: resumed with the message handed over, or nil when the
+        /// subscription ended.
+        var consumer: CheckedContinuation<Item?, any Error>?
         var terminal: Terminal?
         var terminalReported = false
     }
@@ -51,15 +65,36 @@ final class LocalMailbox: Sendable {
     let capacity: Int
     private let state: Mutex<State>
 
+    /// Most messages the consumer takes at once.
+    static let batchLimit = 64
+
     init(capacity: Int, retained: [Item]) {
         precondition(capacity >= 1, "a subscription buffer holds at least one message")
         self.capacity = capacity
-        var initial = State(buffer: LocalRing())
+        var initial = State(buffer: CircularBuffer(initialCapacity: min(capacity, 64)))
         initial.prefix = retained
         self.state = Mutex(initial)
     }
 
     // MARK: Producing
+
+    /// Places `item` without waiting if there is room (or a finished subscription
+    /// swallows it); false when the publisher has to wait with ``send(_:)``.
+    ///
+    /// The publisher's common case: no suspension point and no task allocation.
+    func trySend(_ item: Item) -> Bool {
+        let capacity = self.capacity
+        let offer = state.withLock { state in Self.offer(item, to: &state, capacity: capacity) }
+        switch offer {
+        case .placed:
+            return true
+        case .handOff(let consumer, let item):
+            consumer.resume(returning: item)
+            return true
+        case .full:
+            return false
+        }
+    }
 
     /// Hands `item` to the consumer, waiting while the buffer is full.
     ///
@@ -67,17 +102,8 @@ final class LocalMailbox: Sendable {
     /// delivered to this subscription). A finished subscription swallows the message,
     /// as a broker does for a subscription that is gone.
     func send(_ item: Item) async -> Bool {
+        if trySend(item) { return true }
         let capacity = self.capacity
-        let offer = state.withLock { state in Self.offer(item, to: &state, capacity: capacity) }
-        switch offer {
-        case .placed:
-            return true
-        case .handOff(let consumer, let message):
-            consumer.resume(returning: message)
-            return true
-        case .full:
-            break
-        }
         let id = state.withLock { state -> UInt64 in
             defer { state.nextProducerID += 1 }
             return state.nextProducerID
@@ -99,14 +125,17 @@ final class LocalMailbox: Sendable {
                     break
                 case .placed, .full:
                     continuation.resume()
-                case .handOff(let consumer, let message):
-                    consumer.resume(returning: message)
+                case .handOff(let consumer, let item):
+                    consumer.resume(returning: item)
                     continuation.resume()
                 }
             }
             return !Task.isCancelled
         } onCancel: {
-            let parked = state.withLock { state in state.producers.remove { $0.id == id }?.continuation }
+            let parked = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                guard let index = state.producers.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.producers.remove(at: index).continuation
+            }
             parked?.resume()
         }
     }
@@ -117,9 +146,8 @@ final class LocalMailbox: Sendable {
         if state.terminal != nil { return .placed }
         if let consumer = state.consumer {
             // A consumer only waits when nothing is buffered.
-            guard let message = deliverable(item, now: .now) else { return .placed }
             state.consumer = nil
-            return .handOff(consumer, message)
+            return .handOff(consumer, item)
         }
         if state.producers.isEmpty && state.buffer.count < capacity {
             state.buffer.append(item)
@@ -130,98 +158,103 @@ final class LocalMailbox: Sendable {
 
     // MARK: Consuming
 
-    /// The next message; nil once the subscription finished and the buffer is drained.
-    func next() async throws -> MQTTMessage? {
+    /// Moves the next messages, at most ``batchLimit``, into `batch`, waiting while
+    /// there are none. Returns false once the subscription finished and everything
+    /// was taken; throws the subscription's error once, after the last message.
+    ///
+    /// Messages may have expired by the time the consumer gets to them: it checks
+    /// each with ``deliverable(_:)``.
+    func take(into batch: inout CircularBuffer<Item>) async throws -> Bool {
         enum Take {
-            case message(MQTTMessage, [CheckedContinuation<Void, Never>])
-            case end([CheckedContinuation<Void, Never>])
-            case failure(any Error, [CheckedContinuation<Void, Never>])
-            case wait([CheckedContinuation<Void, Never>])
+            case taken([CheckedContinuation<Void, Never>])
+            case end
+            case failure(any Error)
+            case wait
         }
         let capacity = self.capacity
-        func take(_ state: inout State) -> Take {
-            var released: [CheckedContinuation<Void, Never>] = []
-            let now = ContinuousClock.now
-            while true {
-                let item: Item
-                if state.prefixIndex < state.prefix.count {
-                    item = state.prefix[state.prefixIndex]
+        func take(_ state: inout State, into batch: inout CircularBuffer<Item>) -> Take {
+            if state.prefixIndex < state.prefix.count {
+                while state.prefixIndex < state.prefix.count && batch.count < Self.batchLimit {
+                    batch.append(state.prefix[state.prefixIndex])
                     state.prefixIndex += 1
-                    if state.prefixIndex == state.prefix.count {
-                        state.prefix = []
-                        state.prefixIndex = 0
-                    }
-                } else if let buffered = state.buffer.popFirst() {
-                    item = buffered
-                    // Room was made: the longest-parked publisher's message moves in.
-                    while state.buffer.count < capacity, let producer = state.producers.popFirst() {
+                }
+                if state.prefixIndex == state.prefix.count {
+                    state.prefix = []
+                    state.prefixIndex = 0
+                }
+                return .taken([])
+            }
+            if !state.buffer.isEmpty {
+                while !state.buffer.isEmpty && batch.count < Self.batchLimit {
+                    batch.append(state.buffer.removeFirst())
+                }
+                // Down to half: the longest-parked publishers' messages move in.
+                var released: [CheckedContinuation<Void, Never>] = []
+                if !state.producers.isEmpty && state.buffer.count <= capacity / 2 {
+                    while state.buffer.count < capacity, !state.producers.isEmpty {
+                        let producer = state.producers.removeFirst()
                         state.buffer.append(producer.item)
                         released.append(producer.continuation)
                     }
-                } else {
-                    break
                 }
-                if let message = Self.deliverable(item, now: now) {
-                    return .message(message, released)
-                }
+                return .taken(released)
             }
             switch state.terminal {
             case nil:
-                return .wait(released)
+                return .wait
             case .finished:
-                return .end(released)
+                return .end
             case .failed(let error):
-                if state.terminalReported { return .end(released) }
+                if state.terminalReported { return .end }
                 state.terminalReported = true
-                return .failure(error, released)
+                return .failure(error)
             }
         }
 
-        let taken = state.withLock { state in take(&state) }
-        switch taken {
-        case .message(let message, let released):
+        switch state.withLock({ take(&$0, into: &batch) }) {
+        case .taken(let released):
             for producer in released { producer.resume() }
-            return message
-        case .end(let released):
-            for producer in released { producer.resume() }
-            return nil
-        case .failure(let error, let released):
-            for producer in released { producer.resume() }
+            return true
+        case .end:
+            return false
+        case .failure(let error):
             throw error
-        case .wait(let released):
-            for producer in released { producer.resume() }
+        case .wait:
+            break
         }
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<MQTTMessage?, any Error>) in
+        // Nothing buffered: wait for a publisher to hand one message over.
+        let wake = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Item?, any Error>) in
             let taken = state.withLock { state -> Take in
-                let taken = take(&state)
+                let taken = take(&state, into: &batch)
                 if case .wait = taken { state.consumer = continuation }
                 return taken
             }
             switch taken {
-            case .message(let message, let released):
-                for producer in released { producer.resume() }
-                continuation.resume(returning: message)
-            case .end(let released):
+            case .taken(let released):
+                // Messages arrived since the first look; they are in `batch` already.
                 for producer in released { producer.resume() }
                 continuation.resume(returning: nil)
-            case .failure(let error, let released):
-                for producer in released { producer.resume() }
+            case .end:
+                continuation.resume(returning: nil)
+            case .failure(let error):
                 continuation.resume(throwing: error)
-            case .wait(let released):
-                for producer in released { producer.resume() }
+            case .wait:
+                break
             }
         }
+        if let wake { batch.append(wake) }
+        return !batch.isEmpty
     }
 
     /// Ends the subscription. Buffered messages are still delivered, then the sequence
     /// finishes, or throws `error` once. Parked publishers are released; their
     /// messages are not delivered, since the subscription is gone.
     func finish(throwing error: (any Error)? = nil) {
-        let (consumer, producers) = state.withLock { state -> (CheckedContinuation<MQTTMessage?, any Error>?, [Producer]) in
+        let (consumer, producers) = state.withLock { state -> (CheckedContinuation<Item?, any Error>?, [Producer]) in
             guard state.terminal == nil else { return (nil, []) }
             state.terminal = error.map { .failed($0) } ?? .finished
-            var producers: [Producer] = []
-            while let producer = state.producers.popFirst() { producers.append(producer) }
+            let producers = Array(state.producers)
+            state.producers.removeAll()
             let consumer = state.consumer
             state.consumer = nil
             if consumer != nil, error != nil { state.terminalReported = true }
@@ -236,57 +269,15 @@ final class LocalMailbox: Sendable {
     /// The message as the consumer should see it, or nil when it expired while it
     /// waited. A broker subtracts the time a message waited from its expiry interval
     /// (MQTT 5.0 §3.3.2.3.3) and never delivers an expired one; so do we.
-    static func deliverable(_ item: Item, now: ContinuousClock.Instant) -> MQTTMessage? {
-        guard let expiresAt = item.expiresAt else { return item.message }
+    static func deliverable(_ item: Item) -> BusDelivery? {
+        guard let expiresAt = item.expiresAt else { return BusDelivery(message: item.message, shared: item.shared) }
+        let now = ContinuousClock.now
         guard now < expiresAt else { return nil }
         let remaining = expiresAt - now
         var seconds = remaining.components.seconds
         if remaining.components.attoseconds > 0 { seconds += 1 }
         var message = item.message
         message.properties.messageExpiryInterval = UInt32(clamping: max(1, seconds))
-        return message
-    }
-}
-
-/// A growable FIFO ring buffer: O(1) append and pop without the shifting of
-/// `Array.removeFirst`.
-struct LocalRing<Element> {
-    private var storage: [Element?] = []
-    private var head = 0
-    private(set) var count = 0
-
-    var isEmpty: Bool { count == 0 }
-
-    mutating func append(_ element: Element) {
-        if count == storage.count {
-            var grown: [Element?] = []
-            grown.reserveCapacity(max(4, storage.count * 2))
-            for offset in 0..<count { grown.append(storage[(head + offset) % storage.count]) }
-            grown.append(contentsOf: repeatElement(nil, count: max(4, storage.count * 2) - count))
-            storage = grown
-            head = 0
-        }
-        storage[(head + count) % storage.count] = element
-        count += 1
-    }
-
-    mutating func popFirst() -> Element? {
-        guard count > 0 else { return nil }
-        let element = storage[head]
-        storage[head] = nil
-        head = (head + 1) % storage.count
-        count -= 1
-        return element
-    }
-
-    /// Removes and returns the first element matching `predicate`, keeping the order of the rest.
-    mutating func remove(where predicate: (Element) -> Bool) -> Element? {
-        var kept = LocalRing()
-        var removed: Element?
-        while let element = popFirst() {
-            if removed == nil && predicate(element) { removed = element } else { kept.append(element) }
-        }
-        self = kept
-        return removed
+        return BusDelivery(message: message, shared: item.shared)
     }
 }

@@ -10,7 +10,7 @@ import PlexusMQTT
 ///
 /// The configuration is a template for every connection: brokers and failover, TLS,
 /// protocol version, keep alive, reconnect policy, buffers. Each connection replaces
-/// its client id, will, clean start and session expiry with those of its
+/// its client id, will, clean start, session expiry and session store with those of its
 /// ``BusConnectionOptions``, and its user name and password when the options give them.
 ///
 /// ```swift
@@ -35,6 +35,9 @@ public struct MQTTBus: Bus {
         self.init(configuration: try MQTTClientConfiguration(url: url, clientID: ""))
     }
 
+    /// A broker keeps sessions (clean start off, a session expiry interval).
+    public var keepsSessions: Bool { true }
+
     public func connect(_ options: BusConnectionOptions) async throws -> any BusConnection {
         try await open(options)
     }
@@ -49,6 +52,7 @@ public struct MQTTBus: Bus {
         configuration.will = options.will
         configuration.cleanStart = options.cleanStart
         configuration.sessionExpiryInterval = options.sessionExpiryInterval
+        if let sessionStore = options.sessionStore { configuration.sessionStore = sessionStore }
         let client: MQTTClient
         if let eventLoopGroup {
             client = MQTTClient(configuration: configuration, eventLoopGroup: eventLoopGroup)

@@ -1,0 +1,28 @@
+import Foundation
+import Logging
+
+/// How a ``MemoryStore`` opens its file and schedules its writes.
+///
+/// The defaults suit one runtime on a local disk; tests shorten the busy timeout and
+/// cap the size to reach the failure paths quickly.
+public struct MemoryConfiguration: Sendable {
+    /// How long a write waits for a lock another connection holds before it fails
+    /// with ``MemoryError/Kind/locked``. Within one store writes never contend (there is
+    /// one writer); this covers another process on the same file, or the CLI reading it.
+    public var busyTimeout: Duration = .seconds(5)
+    /// Most queued writes committed in one transaction. Larger batches amortise the
+    /// commit; smaller ones bound how long a synchronous session-store write may wait.
+    public var maximumBatchSize: Int = 2_000
+    /// Most writes queued and not yet committed. Past it, writers wait for the batch in
+    /// progress (backpressure) instead of growing memory without bound.
+    public var maximumPendingWrites: Int = 20_000
+    /// Largest the database file may grow, in bytes (SQLite `max_page_count`); `nil` for
+    /// no limit but the disk's. When reached, writes fail with ``MemoryError/Kind/full``.
+    public var maximumSize: Int?
+    /// The clock for times the caller does not give (log times, fact validity, TTLs).
+    public var now: @Sendable () -> Date = { Date() }
+    /// Where failures of writes nobody waits for are reported, among other things.
+    public var logger = Logger(label: "plexus.memory")
+
+    public init() {}
+}

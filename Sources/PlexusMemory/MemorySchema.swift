@@ -1,0 +1,148 @@
+import GRDB
+
+/// The versions of the database schema, applied in order by GRDB's `DatabaseMigrator`.
+///
+/// A migration, once released, never changes: a database written by an older Plexus is
+/// brought up to date by running the migrations it lacks, and the tests open a frozen
+/// file of every earlier version (`Tests/PlexusMemoryTests/Fixtures/schema-v*.sqlite`)
+/// to prove it. Add a version by appending a migration and a fixture made with
+/// `PLEXUS_WRITE_MEMORY_FIXTURE=1` (see `MigrationTests`).
+enum MemorySchema {
+    /// Identifiers of all migrations, oldest first. The schema version is their count.
+    static let versions = ["v1"]
+
+    /// The schema version this build writes.
+    static var currentVersion: Int { versions.count }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1", migrate: v1)
+        return migrator
+    }
+
+    /// The first schema: message log, facts, agent state, conversations, MQTT session,
+    /// outbox. Times are milliseconds since 1970; JSON is text.
+    private static func v1(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE message (
+                id INTEGER PRIMARY KEY,
+                agent TEXT NOT NULL,
+                direction TEXT NOT NULL CHECK (direction IN ('received', 'sent')),
+                topic TEXT NOT NULL,
+                time INTEGER NOT NULL,
+                message_id TEXT,
+                kind TEXT,
+                subject TEXT,
+                correlation_id TEXT,
+                trust TEXT,
+                envelope TEXT NOT NULL,
+                value REAL
+            );
+            CREATE INDEX message_agent_time ON message(agent, time);
+            CREATE INDEX message_time ON message(time);
+            CREATE INDEX message_correlation ON message(correlation_id) WHERE correlation_id IS NOT NULL;
+            CREATE INDEX message_reading ON message(agent, topic, time) WHERE value IS NOT NULL;
+            CREATE VIRTUAL TABLE message_fts USING fts5(
+                topic, subject, envelope,
+                content = 'message', content_rowid = 'id',
+                tokenize = 'unicode61 remove_diacritics 2'
+            );
+            CREATE TRIGGER message_fts_insert AFTER INSERT ON message BEGIN
+                INSERT INTO message_fts(rowid, topic, subject, envelope)
+                VALUES (new.id, new.topic, new.subject, new.envelope);
+            END;
+            CREATE TRIGGER message_fts_delete AFTER DELETE ON message BEGIN
+                INSERT INTO message_fts(message_fts, rowid, topic, subject, envelope)
+                VALUES ('delete', old.id, old.topic, old.subject, old.envelope);
+            END;
+
+            CREATE TABLE fact (
+                id INTEGER PRIMARY KEY,
+                agent TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                predicate TEXT NOT NULL,
+                value TEXT NOT NULL,
+                source TEXT NOT NULL,
+                message_id TEXT,
+                confidence REAL,
+                trust TEXT NOT NULL,
+                valid_from INTEGER NOT NULL,
+                valid_until INTEGER,
+                recorded_at INTEGER NOT NULL
+            );
+            CREATE INDEX fact_key ON fact(agent, subject, predicate, valid_from);
+            CREATE INDEX fact_recorded ON fact(agent, recorded_at);
+            CREATE VIRTUAL TABLE fact_fts USING fts5(
+                subject, predicate, value,
+                content = 'fact', content_rowid = 'id',
+                tokenize = 'unicode61 remove_diacritics 2'
+            );
+            CREATE TRIGGER fact_fts_insert AFTER INSERT ON fact BEGIN
+                INSERT INTO fact_fts(rowid, subject, predicate, value)
+                VALUES (new.id, new.subject, new.predicate, new.value);
+            END;
+            CREATE TRIGGER fact_fts_delete AFTER DELETE ON fact BEGIN
+                INSERT INTO fact_fts(fact_fts, rowid, subject, predicate, value)
+                VALUES ('delete', old.id, old.subject, old.predicate, old.value);
+            END;
+
+            CREATE TABLE agent_state (
+                agent TEXT NOT NULL,
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                updated_at INTEGER NOT NULL,
+                PRIMARY KEY (agent, key)
+            ) WITHOUT ROWID;
+
+            CREATE TABLE turn (
+                id INTEGER PRIMARY KEY,
+                agent TEXT NOT NULL,
+                conversation TEXT NOT NULL,
+                role TEXT NOT NULL,
+                content TEXT NOT NULL,
+                time INTEGER NOT NULL
+            );
+            CREATE INDEX turn_conversation ON turn(agent, conversation, id);
+            CREATE INDEX turn_time ON turn(time);
+
+            CREATE TABLE summary (
+                id INTEGER PRIMARY KEY,
+                agent TEXT NOT NULL,
+                conversation TEXT,
+                content TEXT NOT NULL,
+                covers_until INTEGER NOT NULL,
+                time INTEGER NOT NULL
+            );
+            CREATE INDEX summary_agent ON summary(agent, conversation, covers_until);
+
+            CREATE TABLE mqtt_outbound (
+                sequence INTEGER PRIMARY KEY,
+                client_id TEXT NOT NULL,
+                packet_id INTEGER NOT NULL,
+                released INTEGER NOT NULL,
+                topic TEXT NOT NULL,
+                payload BLOB NOT NULL,
+                qos INTEGER NOT NULL,
+                retain INTEGER NOT NULL,
+                properties TEXT,
+                UNIQUE (client_id, packet_id)
+            );
+            CREATE TABLE mqtt_inbound_qos2 (
+                client_id TEXT NOT NULL,
+                packet_id INTEGER NOT NULL,
+                PRIMARY KEY (client_id, packet_id)
+            ) WITHOUT ROWID;
+
+            CREATE TABLE outbox (
+                id INTEGER PRIMARY KEY,
+                agent TEXT NOT NULL,
+                message_id TEXT NOT NULL UNIQUE,
+                topic TEXT NOT NULL,
+                envelope TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                published_at INTEGER
+            );
+            CREATE INDEX outbox_unpublished ON outbox(agent, id) WHERE published_at IS NULL;
+            """)
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import GRDB
+import PlexusCore
+import PlexusMQTT
+
+extension LoggedMessage {
+    static let columns =
+        "id, agent, direction, topic, time, message_id, kind, subject, correlation_id, trust, envelope, value"
+
+    init(row: Row) {
+        self.init(
+            id: row["id"],
+            agent: row["agent"],
+            direction: MessageDirection(rawValue: row["direction"]) ?? .received,
+            topic: row["topic"],
+            time: MillisecondTime.date(row["time"]),
+            messageID: row["message_id"],
+            kind: (row["kind"] as String?).flatMap(ContextMessageKind.init(rawValue:)),
+            subject: row["subject"],
+            correlationID: row["correlation_id"],
+            trust: (row["trust"] as String?).flatMap(ContextMessageTrust.init(rawValue:)),
+            envelope: row["envelope"],
+            value: row["value"])
+    }
+}
+
+extension MemoryStore {
+    /// The most recent logged messages, newest first.
+    ///
+    /// - Parameters:
+    ///   - agent: only this agent's; `nil` for every agent's.
+    ///   - topic: only this topic.
+    ///   - since: only those logged at or after.
+    public func messages(
+        agent: String? = nil, topic: String? = nil, since: Date? = nil, limit: Int = 100
+    ) async throws(MemoryError) -> [LoggedMessage] {
+        var conditions: [String] = []
+        var arguments: [String: (any DatabaseValueConvertible)?] = ["limit": max(0, limit)]
+        if let agent {
+            conditions.append("agent = :agent")
+            arguments["agent"] = agent
+        }
+        if let topic {
+            conditions.append("topic = :topic")
+            arguments["topic"] = topic
+        }
+        if let since {
+            conditions.append("time >= :since")
+            arguments["since"] = MillisecondTime.milliseconds(since)
+        }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let sql = "SELECT \(LoggedMessage.columns) FROM message \(filter) ORDER BY time DESC, id DESC LIMIT :limit"
+        let statementArguments = StatementArguments(arguments)
+        return try await read { db in
+            try Row.fetchAll(db, sql: sql, arguments: statementArguments).map(LoggedMessage.init(row:))
+        }
+    }
+
+    func insertMessage(
+        agent: String, direction: MessageDirection, topic: String, time: Date?, messageID: String?,
+        kind: String?, subject: String?, correlationID: String?, trust: String?, envelope: String, value: Double?,
+        waitForCommit: Bool
+    ) async throws(MemoryError) {
+        let milliseconds = MillisecondTime.milliseconds(time ?? now())
+        try await write("log \(direction.rawValue) \(topic)", waitForCommit: waitForCommit) { db in
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO message (agent, direction, topic, time, message_id, kind, subject, correlation_id,
+                                         trust, envelope, value)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(
+                arguments: [
+                    agent, direction.rawValue, topic, milliseconds, messageID, kind, subject, correlationID, trust,
+                    envelope, value,
+                ])
+        }
+    }
+}
+
+extension AgentMemory {
+    /// Logs a context message this agent received or sent on `topic`.
+    ///
+    /// Returns once the write is queued (so the message path does not wait for the
+    /// disk) unless `waitForCommit` is set. A failure nobody waits for is logged and
+    /// counted in ``MemoryStatistics/Writes/failed``.
+    ///
+    /// - Parameter time: when it was received or sent; defaults to now.
+    public func log(
+        _ message: ContextMessage, topic: String, direction: MessageDirection, time: Date? = nil,
+        waitForCommit: Bool = false
+    ) async throws(MemoryError) {
+        try await store.insertMessage(
+            agent: agentID, direction: direction, topic: topic, time: time, messageID: message.id.string,
+            kind: message.kind.rawValue, subject: message.subject, correlationID: message.conversationID,
+            trust: message.trust.rawValue, envelope: message.cloudEvent.jsonString,
+            value: NumericReading.value(of: message.data), waitForCommit: waitForCommit)
+    }
+
+    /// Logs another MQTT message (telemetry, a command) this agent received or sent.
+    /// The payload is kept as UTF-8 text; a numeric reading in it feeds ``telemetry(topic:from:to:window:)``.
+    public func log(
+        _ message: MQTTMessage, direction: MessageDirection, time: Date? = nil, waitForCommit: Bool = false
+    ) async throws(MemoryError) {
+        let text = message.payloadString
+        try await store.insertMessage(
+            agent: agentID, direction: direction, topic: message.topic, time: time, messageID: nil, kind: nil,
+            subject: nil, correlationID: nil, trust: nil, envelope: text, value: NumericReading.value(ofPayload: text),
+            waitForCommit: waitForCommit)
+    }
+
+    /// This agent's most recent logged messages, newest first.
+    public func recentMessages(topic: String? = nil, since: Date? = nil, limit: Int = 50) async throws(MemoryError) -> [LoggedMessage] {
+        try await store.messages(agent: agentID, topic: topic, since: since, limit: limit)
+    }
+
+    /// The messages of one conversation this agent logged (those whose correlation id,
+    /// or own id for the first, is `correlationID`), oldest first.
+    public func conversation(_ correlationID: String, limit: Int = 200) async throws(MemoryError) -> [LoggedMessage] {
+        let agent = agentID
+        return try await store.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(LoggedMessage.columns) FROM message
+                    WHERE agent = ? AND correlation_id = ? ORDER BY time, id LIMIT ?
+                    """,
+                arguments: [agent, correlationID, max(0, limit)]
+            ).map(LoggedMessage.init(row:))
+        }
+    }
+}

@@ -1,0 +1,219 @@
+import Foundation
+import GRDB
+import Logging
+import Synchronization
+
+/// One runtime's memory: a single SQLite file holding every agent's message log, facts,
+/// state, conversations, outbox and MQTT session state.
+///
+/// One file per runtime (not per agent) keeps a deployment to one thing to back up, lets
+/// `plexus memory` inspect all agents at once, and lets one writer batch the commits of
+/// all of them. Agents reach it through ``AgentMemory`` handles (``memory(for:)``), which
+/// scope every read and write to their agent id.
+///
+/// The file is opened in WAL mode: readers never block the writer nor each other, and a
+/// commit is an append to the log (with `synchronous = NORMAL`, durable across a process
+/// crash; a power cut may lose the last commits but never corrupts the file). All writes
+/// go through one ``MemoryWriter`` that groups them into transactions, except the MQTT
+/// session store's, which must be on disk before the client sends a packet and so commit
+/// on their own, synchronously, through the same single SQLite writer connection.
+///
+/// ```swift
+/// let store = try MemoryStore(path: ".plexus/memory.sqlite")
+/// let memory = store.memory(for: "summariser")
+/// try await memory.remember(subject: "home/hall", predicate: "temperature", value: .number(21.5))
+/// let now = try await memory.facts(subject: "home/hall")
+/// await store.close()
+/// ```
+public final class MemoryStore: Sendable {
+    /// The database file, as an absolute path.
+    public let path: String
+    /// What the store was opened with.
+    public let configuration: MemoryConfiguration
+    let pool: DatabasePool
+    let writer: MemoryWriter
+    private let closed = Mutex(false)
+
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    ///
+    /// The parent directory is created if it does not exist.
+    ///
+    /// - Throws: ``MemoryError`` naming the file: `corrupt` for a file that is not a
+    ///   database, `readOnly` for one that cannot be written, `locked` if another process
+    ///   holds it past the busy timeout, `schemaTooNew` for a file from a newer Plexus.
+    public init(path: String, configuration: MemoryConfiguration = MemoryConfiguration()) throws(MemoryError) {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        self.path = absolute
+        self.configuration = configuration
+        try Self.prepareDirectory(for: absolute)
+        do {
+            pool = try DatabasePool(path: absolute, configuration: Self.databaseConfiguration(configuration))
+        } catch {
+            throw MemoryError.wrapping(error, path: absolute)
+        }
+        writer = MemoryWriter(pool: pool, path: absolute, configuration: configuration)
+        do {
+            try Self.migrate(pool, path: absolute)
+        } catch {
+            try? pool.close()
+            throw MemoryError.wrapping(error, path: absolute)
+        }
+    }
+
+    /// The memory of one agent: reads and writes scoped to `agentID`.
+    public func memory(for agentID: String) -> AgentMemory {
+        AgentMemory(agentID: agentID, store: self)
+    }
+
+    /// An MQTT session store on this database, for ``PlexusMQTT/MQTTClientConfiguration``,
+    /// so that in-flight QoS 1/2 state survives a restart of the process.
+    public func sessionStore() -> SQLiteSessionStore {
+        SQLiteSessionStore(store: self)
+    }
+
+    /// Waits until every write queued so far is committed or has failed.
+    ///
+    /// - Throws: only if the flush's own batch failed (the writes before it report
+    ///   their failures to their own callers, or to the log and ``statistics()``).
+    public func flush() async throws(MemoryError) {
+        do { try await writer.flush() } catch { throw MemoryError.wrapping(error, path: path) }
+    }
+
+    /// Commits what is queued and closes the file. Later calls throw ``MemoryError/Kind/closed``.
+    public func close() async {
+        guard !closed.withLock({ closed in
+            defer { closed = true }
+            return closed
+        }) else { return }
+        await writer.close()
+        // Fold the WAL into the database file, so a closed store is one self-contained
+        // file (to copy or back up). GRDB closes the writer before the readers, so the
+        // last connection to close cannot do it.
+        do {
+            try await pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        } catch {
+            configuration.logger.warning("checkpointing the memory database on close failed", metadata: ["path": "\(path)", "error": "\(error)"])
+        }
+        do {
+            try pool.close()
+        } catch {
+            configuration.logger.error("closing the memory database failed", metadata: ["path": "\(path)", "error": "\(error)"])
+        }
+    }
+
+    /// The schema version of this build: the number of migrations it knows.
+    public static var schemaVersion: Int { MemorySchema.currentVersion }
+
+    // MARK: - Internal access
+
+    var isClosed: Bool { closed.withLock { $0 } }
+
+    func now() -> Date { configuration.now() }
+
+    /// Runs a read on a reader connection, mapping failures to ``MemoryError``.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(MemoryError) -> T {
+        guard !isClosed else { throw MemoryError(.closed, path: path, detail: "read after close") }
+        do {
+            return try await pool.read(body)
+        } catch {
+            throw MemoryError.wrapping(error, path: path)
+        }
+    }
+
+    /// Queues a write on the single writer; with `waitForCommit`, returns once committed.
+    func write(
+        _ label: String, waitForCommit: Bool = true, _ body: @escaping @Sendable (Database) throws -> Void
+    ) async throws(MemoryError) {
+        guard !isClosed else { throw MemoryError(.closed, path: path, detail: "\(label) after close") }
+        do {
+            try await writer.submit(label: label, waitForCommit: waitForCommit, body)
+        } catch {
+            throw MemoryError.wrapping(error, path: path)
+        }
+    }
+
+    /// Queues a write that produces a value and waits for its commit.
+    func writeReturning<T: Sendable>(
+        _ label: String, _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws(MemoryError) -> T {
+        let result = Mutex<T?>(nil)
+        try await write(label) { db in
+            let value = try body(db)
+            result.withLock { $0 = value }
+        }
+        guard let value = result.withLock({ $0 }) else {
+            throw MemoryError(.other, path: path, detail: "\(label) committed without a result")
+        }
+        return value
+    }
+
+    /// Writes synchronously in its own transaction (the session store's path).
+    func writeNow<T>(_ body: (Database) throws -> T) throws(MemoryError) -> T {
+        guard !isClosed else { throw MemoryError(.closed, path: path, detail: "write after close") }
+        do {
+            return try pool.write(body)
+        } catch {
+            throw MemoryError.wrapping(error, path: path)
+        }
+    }
+
+    /// Reads synchronously (the session store's path).
+    func readNow<T>(_ body: (Database) throws -> T) throws(MemoryError) -> T {
+        guard !isClosed else { throw MemoryError(.closed, path: path, detail: "read after close") }
+        do {
+            return try pool.read(body)
+        } catch {
+            throw MemoryError.wrapping(error, path: path)
+        }
+    }
+
+    // MARK: - Opening
+
+    private static func prepareDirectory(for path: String) throws(MemoryError) {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw MemoryError(.cannotOpen, path: path, detail: "the path is a directory")
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        guard !FileManager.default.fileExists(atPath: directory) else { return }
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw MemoryError(.cannotOpen, path: path, detail: "cannot create the directory \(directory): \(error.localizedDescription)")
+        }
+    }
+
+    private static func databaseConfiguration(_ options: MemoryConfiguration) -> Configuration {
+        var configuration = Configuration()
+        configuration.label = "plexus.memory"
+        let timeout = options.busyTimeout.components
+        configuration.busyMode = .timeout(Double(timeout.seconds) + Double(timeout.attoseconds) / 1e18)
+        let maximumSize = options.maximumSize
+        configuration.prepareDatabase { db in
+            // WAL with NORMAL: a commit survives a process crash; only a power cut may
+            // lose the last ones. FULL would fsync every batch for little gain here.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // Keep the WAL from staying large after a burst, once checkpointed.
+            try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
+            if let maximumSize {
+                let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+                try db.execute(sql: "PRAGMA max_page_count = \(max(1, maximumSize / max(pageSize, 512)))")
+            }
+        }
+        return configuration
+    }
+
+    private static func migrate(_ pool: DatabasePool, path: String) throws {
+        let migrator = MemorySchema.migrator
+        let (superseded, applied) = try pool.read { db in
+            (try migrator.hasBeenSuperseded(db), try migrator.appliedIdentifiers(db))
+        }
+        if superseded {
+            throw MemoryError(
+                .schemaTooNew, path: path,
+                detail: "it has migrations this build does not know; this build writes schema v\(MemorySchema.currentVersion)"
+                    + " (\(MemorySchema.versions.joined(separator: ", "))); the file has \(applied.sorted().joined(separator: ", "))")
+        }
+        try migrator.migrate(pool)
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import GRDB
+import PlexusCore
+import PlexusMQTT
+import NIOCore
+import Testing
+
+@testable import PlexusMemory
+
+/// Every schema version ever released is kept as a small database file under
+/// `Fixtures/schema-vN.sqlite`, written by that version with ``FixtureContent``. Each test
+/// run opens a copy of each one with the current code, which migrates it, and checks the
+/// content is all still there. After adding a migration, write the new version's file
+/// once with `PLEXUS_WRITE_MEMORY_FIXTURE=1 swift test --filter writeFixture` and commit it.
+enum FixtureContent {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static let time = Date(timeIntervalSince1970: 1_700_000_000)  // before any real "now"
+
+    static func file(version: Int) -> String {
+        directory.appendingPathComponent("schema-v\(version).sqlite").path
+    }
+
+    static var message: ContextMessage {
+        get throws {
+            try ContextMessage(
+                id: ULID(string: "01KA0000000000000000000000")!, kind: .insight, source: "summariser", subject: "home/hall",
+                data: ["dew_point": 12.5], time: time, confidence: 0.9, trust: .untrusted)
+        }
+    }
+
+    static func write(to path: String) async throws {
+        let clock = TestClock(time)
+        let store = try MemoryStore(path: path, configuration: configuration(clock: clock))
+        let memory = store.memory(for: "fixture")
+        try await memory.log(reading("home/hall/temperature", "21.5"), direction: .received)
+        try await memory.log(try message, topic: "plexus/knowledge/home/hall", direction: .sent)
+        try await memory.remember(subject: "home/hall", predicate: "temperature", value: 20)
+        clock.advance(by: 60)
+        try await memory.remember(try message, predicate: "dew_point")
+        try await memory.remember(subject: "home/hall", predicate: "temperature", value: 21.5)
+        try await memory.setState(["cursor": 7], forKey: "progress")
+        try await memory.appendTurn(.user, "How warm is the hall?", conversation: "c1")
+        try await memory.appendTurn(.assistant, "21.5 °C.", conversation: "c1")
+        try await memory.saveSummary("Asked about the hall.", conversation: "c1")
+        try await memory.recordOutgoing(try message, topic: "plexus/knowledge/home/hall")
+        var properties = MQTTProperties()
+        properties.contentType = "application/json"
+        try store.sessionStore().apply(
+            .outboundStored(
+                MQTTStoredPublish(
+                    packetID: 42, message: MQTTMessage(topic: "t", payload: "p", qos: .exactlyOnce, properties: properties),
+                    stage: .awaitingAcknowledgement)),
+            clientID: "plexus-fixture")
+        try store.sessionStore().apply(.inboundReceived(packetID: 9), clientID: "plexus-fixture")
+        await store.close()
+    }
+
+    /// Checks, through the current API, everything ``write(to:)`` stored.
+    static func verify(_ store: MemoryStore) async throws {
+        let memory = store.memory(for: "fixture")
+        let messages = try await memory.recentMessages()
+        #expect(messages.count == 2)
+        #expect(messages.contains { $0.value == 21.5 && $0.topic == "home/hall/temperature" })
+        #expect(messages.contains { $0.contextMessage == (try? message) })
+        #expect(try await memory.fact(subject: "home/hall", predicate: "temperature")?.value == 21.5)
+        #expect(try await memory.fact(subject: "home/hall", predicate: "temperature", asOf: time)?.value == 20)
+        #expect(try await memory.fact(subject: "home/hall", predicate: "dew_point")?.messageID == (try message).id.string)
+        #expect(try await memory.state([String: Int].self, forKey: "progress") == ["cursor": 7])
+        #expect(try await memory.turns(conversation: "c1").map(\.role) == [.user, .assistant])
+        #expect(try await memory.summaries(conversation: "c1").count == 1)
+        #expect(try await memory.unpublished().map(\.message) == [try message])
+        #expect(try await memory.search("dew_point").count >= 2)
+        let session = try store.sessionStore().load(clientID: "plexus-fixture")
+        #expect(session.outbound.map(\.packetID) == [42])
+        #expect(session.outbound.first?.message.properties.contentType == "application/json")
+        #expect(session.inboundQoS2 == [9])
+        #expect(try await store.statistics().schemaVersion == MemoryStore.schemaVersion)
+    }
+}
+
+@Suite("Schema migrations", .timeLimit(.minutes(1)))
+struct MigrationTests {
+    @Test(arguments: Array(1...MemoryStore.schemaVersion))
+    func migratesFromEveryEarlierVersion(version: Int) async throws {
+        let fixture = FixtureContent.file(version: version)
+        #expect(FileManager.default.fileExists(atPath: fixture), "missing fixture \(fixture): see MigrationTests")
+        let directory = try TemporaryDirectory()
+        let path = directory.file()
+        try FileManager.default.copyItem(atPath: fixture, toPath: path)
+        let store = try MemoryStore(path: path)
+        try await FixtureContent.verify(store)
+        // Still writable after migrating.
+        try await store.memory(for: "fixture").remember(subject: "after", predicate: "migration", value: true)
+        await store.close()
+    }
+
+    @Test func aNewDatabaseHasEveryMigration() async throws {
+        let directory = try TemporaryDirectory()
+        try await FixtureContent.write(to: directory.file())
+        let store = try MemoryStore(path: directory.file())
+        try await FixtureContent.verify(store)
+        let applied = try await store.read { db in try MemorySchema.migrator.appliedMigrations(db) }
+        #expect(applied == MemorySchema.versions)
+        await store.close()
+    }
+
+    @Test func aDatabaseFromANewerPlexusIsRefused() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file()
+        let store = try MemoryStore(path: path)
+        try store.writeNow { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v999')") }
+        await store.close()
+        let error = await expectMemoryError(.schemaTooNew) { try MemoryStore(path: path) }
+        #expect(error?.description.contains(path) == true)
+        #expect(error?.description.contains("v999") == true)
+    }
+
+    /// Writes this version's fixture; run once per new schema version (see ``FixtureContent``).
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["PLEXUS_WRITE_MEMORY_FIXTURE"] == "1"))
+    func writeFixture() async throws {
+        let directory = try TemporaryDirectory()
+        try await FixtureContent.write(to: directory.file())
+        let target = FixtureContent.file(version: MemoryStore.schemaVersion)
+        try? FileManager.default.removeItem(atPath: target)
+        try FileManager.default.createDirectory(at: FixtureContent.directory, withIntermediateDirectories: true)
+        let queue = try DatabaseQueue(path: directory.file())
+        try await queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA journal_mode = DELETE")
+            try db.execute(sql: "VACUUM INTO ?", arguments: [target])
+        }
+        try queue.close()
+    }
+}
