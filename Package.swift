@@ -97,6 +97,7 @@ let package = Package(
                 "PlexusCore",
                 "PlexusMQTT",
                 "PlexusTesting",
+                "PlexusLLM",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -161,6 +162,8 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "PlexusPolicyTests", dependencies: ["PlexusPolicy", "PlexusCore", "PlexusTesting"]),
+        // Fixtures/ is read through #filePath (as the dev set beside the repo is), not bundled.
+        .testTarget(name: "PlexusLLMTests", dependencies: ["PlexusLLM"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )
