@@ -256,8 +256,8 @@ struct GateTests {
         }
     }
 
-    @Test("a deny decides; expiry means deny by default; both clear the pending entry")
-    func denyAndExpiry() async throws {
+    @Test("expiry means deny by default and clears the pending entry")
+    func expiryDenies() async throws {
         try await withMosquitto { broker in
             let fixture = try await GateFixture.make(broker, expires: "1s")
             var commands = try await fixture.observer.subscribe(to: fixture.deviceTopic).makeAsyncIterator()
@@ -271,7 +271,22 @@ struct GateTests {
             #expect(try await store.actuation(expiring.id.string)?.state == .expired)
             _ = try await GateFixture.nextPending(&approvals)
             #expect(try #require(try await approvals.next()).payload.readableBytes == 0, "cleared once expired")
+            #expect(try await fixture.commandsUntilMarker(&commands).isEmpty)
+            running.cancel()
+            _ = try? await running.value
+            await store.close()
+            await fixture.observer.disconnect()
+        }
+    }
 
+    @Test("one eligible deny decides and clears the pending entry")
+    func denyDecides() async throws {
+        try await withMosquitto { broker in
+            let fixture = try await GateFixture.make(broker)
+            var commands = try await fixture.observer.subscribe(to: fixture.deviceTopic).makeAsyncIterator()
+            var approvals = try await fixture.observer.subscribe(to: "\(fixture.namespace)/approvals/+").makeAsyncIterator()
+            let store = try MemoryStore(path: fixture.memoryPath)
+            let (gate, running) = try await fixture.startGate(store)
             let denied = try fixture.request(locked: false)
             let submitted = Task { try await gate.submit(denied) }
             let pending = try await GateFixture.nextPending(&approvals)
