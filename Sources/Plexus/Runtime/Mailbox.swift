@@ -1,5 +1,5 @@
 import Metrics
-import NIOCore
+import PlexusCore
 import Synchronization
 
 /// What an agent does when a subscription delivers faster than the agent handles.
@@ -40,7 +40,7 @@ final class Mailbox: Sendable {
 
     private struct State {
         /// A ring: taking the first item moves it out, nothing shifts or is copied.
-        var entries = CircularBuffer<Entry>()
+        var entries = MovingQueue<Entry>()
         var consumer: CheckedContinuation<Item?, Never>?
         var waitingSenders: [CheckedContinuation<Void, Never>] = []
         var isClosed = false
@@ -48,9 +48,7 @@ final class Mailbox: Sendable {
 
         var count: Int { entries.count }
 
-        mutating func popFirst() -> Entry? {
-            entries.isEmpty ? nil : entries.removeFirst()
-        }
+        mutating func popFirst() -> Entry? { entries.popFirst() }
     }
 
     let capacity: Int
@@ -86,7 +84,8 @@ final class Mailbox: Sendable {
         enum Outcome { case queued(CheckedContinuation<Item?, Never>?), queuedDropping, closed, full }
         let outcome = state.withLock { state -> Outcome in
             if state.isClosed { return .closed }
-            let entry = Entry(item: item, policy: policy, coalescingKey: coalescingKey)
+            // Only keep-latest items are ever matched by key.
+            let entry = Entry(item: item, policy: policy, coalescingKey: policy == .keepLatest ? coalescingKey : nil)
             if let consumer = state.consumer {
                 // The consumer waits on an empty mailbox: hand the item over
                 // directly (resumed outside the lock).
@@ -94,9 +93,8 @@ final class Mailbox: Sendable {
                 return .queued(consumer)
             }
             if policy == .keepLatest, let key = coalescingKey,
-                let index = state.entries.firstIndex(where: { $0.coalescingKey == key && $0.policy == .keepLatest })
+                state.entries.replaceFirst(where: { $0.coalescingKey == key && $0.policy == .keepLatest }, with: entry)
             {
-                state.entries[index] = entry
                 state.dropped += 1
                 return .queuedDropping
             }
@@ -105,9 +103,8 @@ final class Mailbox: Sendable {
                 return .queued(nil)
             }
             if policy != .backpressure,
-                let index = state.entries.firstIndex(where: { $0.policy != .backpressure })
+                state.entries.removeFirst(where: { $0.policy != .backpressure }) != nil
             {
-                state.entries.remove(at: index)
                 state.entries.append(entry)
                 state.dropped += 1
                 return .queuedDropping
