@@ -8,43 +8,46 @@
 /// counts bounce between cores. Here taking the first element moves it out of its
 /// slot (`Optional.take()`), and the only reference counting left is the caller's.
 ///
-/// Not thread-safe; the owners keep it under their lock or in one task.
+/// Not thread-safe; the owners keep it under their lock or in one task. Inlinable,
+/// so that the runtime's mailbox (another module) gets it specialized to its element
+/// type instead of generic code that looks its metadata up on every call.
 package struct MovingQueue<Element> {
-    private var slots: [Element?]
-    private var head = 0
+    @usableFromInline var slots: [Element?]
+    @usableFromInline var head = 0
     /// The number of queued elements.
-    package private(set) var count = 0
+    @inlinable package var count: Int { stored }
+    @usableFromInline var stored = 0
 
     /// An empty queue with room for about `capacity` elements before it grows.
-    package init(capacity: Int = 16) {
+    @inlinable package init(capacity: Int = 16) {
         var size = 1
         while size < max(capacity, 2) { size <<= 1 }
         slots = Array(repeating: nil, count: size)
     }
 
-    package var isEmpty: Bool { count == 0 }
+    @inlinable package var isEmpty: Bool { stored == 0 }
 
     /// Slot of the element at `offset` from the head; the size is a power of two.
-    private func slot(_ offset: Int) -> Int { (head + offset) & (slots.count - 1) }
+    @inlinable func slot(_ offset: Int) -> Int { (head + offset) & (slots.count - 1) }
 
-    package mutating func append(_ element: consuming Element) {
-        if count == slots.count { grow() }
-        slots[slot(count)] = element
-        count += 1
+    @inlinable package mutating func append(_ element: consuming Element) {
+        if stored == slots.count { grow() }
+        slots[slot(stored)] = element
+        stored += 1
     }
 
     /// Moves the first element out; nil when empty.
-    package mutating func popFirst() -> Element? {
-        guard count > 0 else { return nil }
+    @inlinable package mutating func popFirst() -> Element? {
+        guard stored > 0 else { return nil }
         let element = slots[head].take()
         head = slot(1)
-        count -= 1
+        stored -= 1
         return element
     }
 
     /// Replaces the first element that satisfies `predicate`; false when none does.
-    package mutating func replaceFirst(where predicate: (Element) -> Bool, with element: consuming Element) -> Bool {
-        for offset in 0..<count where predicate(slots[slot(offset)]!) {
+    @inlinable package mutating func replaceFirst(where predicate: (Element) -> Bool, with element: consuming Element) -> Bool {
+        for offset in 0..<stored where predicate(slots[slot(offset)]!) {
             slots[slot(offset)] = element
             return true
         }
@@ -52,30 +55,21 @@ package struct MovingQueue<Element> {
     }
 
     /// Removes the first element that satisfies `predicate`, keeping the others in order.
-    package mutating func removeFirst(where predicate: (Element) -> Bool) -> Element? {
-        guard let found = (0..<count).first(where: { predicate(slots[slot($0)]!) }) else { return nil }
+    @inlinable package mutating func removeFirst(where predicate: (Element) -> Bool) -> Element? {
+        guard let found = (0..<stored).first(where: { predicate(slots[slot($0)]!) }) else { return nil }
         let element = slots[slot(found)].take()
-        for offset in found..<(count - 1) {
+        for offset in found..<(stored - 1) {
             slots[slot(offset)] = slots[slot(offset + 1)].take()
         }
-        count -= 1
+        stored -= 1
         return element
     }
 
-    /// Moves every element out, in order.
-    package mutating func removeAll() -> [Element] {
-        var all: [Element] = []
-        all.reserveCapacity(count)
-        while let element = popFirst() { all.append(element) }
-        head = 0
-        return all
-    }
-
-    private mutating func grow() {
+    @inlinable mutating func grow() {
         var larger: [Element?] = []
         larger.reserveCapacity(slots.count * 2)
-        for offset in 0..<count { larger.append(slots[slot(offset)].take()) }
-        larger.append(contentsOf: repeatElement(nil, count: slots.count * 2 - count))
+        for offset in 0..<stored { larger.append(slots[slot(offset)].take()) }
+        larger.append(contentsOf: repeatElement(nil, count: slots.count * 2 - stored))
         slots = larger
         head = 0
     }
