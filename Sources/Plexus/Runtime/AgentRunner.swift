@@ -255,6 +255,13 @@ final class AgentRunner: Sendable {
     private func handleMailbox(context: AgentContext, connection: any BusConnection, card: AgentCard) async {
         let clock = ContinuousClock()
         var crashes: [ContinuousClock.Instant] = []
+        // Items taken from the mailbox in one go (see Mailbox.next(into:)) and not
+        // handled yet; kept across a restart, so the fresh instance handles them.
+        var batch = MovingQueue<Mailbox.Item>(capacity: Mailbox.batchLimit)
+        func nextItem() async -> Mailbox.Item? {
+            if let item = batch.popFirst() { return item }
+            return await mailbox.next(into: &batch) ? batch.popFirst() : nil
+        }
         while true {
             var instance: any AgentInstance
             do {
@@ -265,7 +272,7 @@ final class AgentRunner: Sendable {
                 continue
             }
             var crashed = false
-            while let item = await mailbox.next() {
+            while let item = await nextItem() {
                 let started = clock.now
                 do {
                     switch item {

@@ -45,10 +45,21 @@ final class Mailbox: Sendable {
         var waitingSenders: [CheckedContinuation<Void, Never>] = []
         var isClosed = false
         var dropped = 0
+        /// Queued items whose policy is not backpressure (they may be replaced or dropped).
+        var droppable = 0
 
         var count: Int { entries.count }
 
-        mutating func popFirst() -> Entry? { entries.popFirst() }
+        mutating func popFirst() -> Entry? {
+            guard let entry = entries.popFirst() else { return nil }
+            if entry.policy != .backpressure { droppable -= 1 }
+            return entry
+        }
+
+        mutating func append(_ entry: Entry) {
+            if entry.policy != .backpressure { droppable += 1 }
+            entries.append(entry)
+        }
     }
 
     let capacity: Int
@@ -99,13 +110,14 @@ final class Mailbox: Sendable {
                 return .queuedDropping
             }
             if state.count < capacity {
-                state.entries.append(entry)
+                state.append(entry)
                 return .queued(nil)
             }
             if policy != .backpressure,
                 state.entries.removeFirst(where: { $0.policy != .backpressure }) != nil
             {
-                state.entries.append(entry)
+                state.droppable -= 1
+                state.append(entry)
                 state.dropped += 1
                 return .queuedDropping
             }
@@ -149,47 +161,72 @@ final class Mailbox: Sendable {
         }
     }
 
+    /// Most items ``next(into:)`` takes at once.
+    static let batchLimit = 32
+
     /// The next item; nil once the mailbox is closed and empty.
     ///
     /// Takes a queued item without suspending; only an empty mailbox makes the agent wait.
     func next() async -> Item? {
-        enum Outcome { case item(Item, [CheckedContinuation<Void, Never>]), finished, wait }
+        var batch = MovingQueue<Item>(capacity: 1)
+        return await next(into: &batch, limit: 1) ? batch.popFirst() : nil
+    }
+
+    /// Moves the next items into `batch`, waiting while there are none: the first
+    /// queued item, then up to `limit` in all when every queued item is a
+    /// backpressure item. False once the mailbox is closed and empty.
+    ///
+    /// One lock and one call for a run of messages instead of one per message. Only
+    /// backpressure items (knowledge, inbox, telemetry that waits) go along with the
+    /// first: a `dropOldest` or `keepLatest` item stays queued until it is taken alone, so a
+    /// newer message of its topic can still replace it or room can still be made by
+    /// dropping it, exactly as when items were taken one at a time. The items the
+    /// agent holds are no longer counted against the capacity, so besides the mailbox
+    /// it holds at most `limit - 1` messages it has not handled yet.
+    func next(into batch: inout MovingQueue<Item>, limit: Int = Mailbox.batchLimit) async -> Bool {
+        enum Outcome { case taken(Item?, [CheckedContinuation<Void, Never>]), finished, wait }
         let capacity = self.capacity
-        func take(_ state: inout State) -> Outcome {
-            if let entry = state.popFirst() {
-                var senders: [CheckedContinuation<Void, Never>] = []
-                if !state.waitingSenders.isEmpty && state.count <= capacity / 2 {
-                    swap(&senders, &state.waitingSenders)
-                }
-                return .item(entry.item, senders)
+        func take(_ state: inout State, into batch: inout MovingQueue<Item>) -> Outcome {
+            guard let first = state.popFirst() else { return state.isClosed ? .finished : .wait }
+            batch.append(first.item)
+            // More only while every queued item is a backpressure one (the common case
+            // for knowledge); otherwise one at a time, as the doc comment says why.
+            while batch.count < limit && state.droppable == 0, let next = state.popFirst() {
+                batch.append(next.item)
             }
-            return state.isClosed ? .finished : .wait
+            var senders: [CheckedContinuation<Void, Never>] = []
+            if !state.waitingSenders.isEmpty && state.count <= capacity / 2 {
+                swap(&senders, &state.waitingSenders)
+            }
+            return .taken(nil, senders)
         }
-        switch state.withLock({ take(&$0) }) {
-        case .item(let item, let senders):
+        switch state.withLock({ take(&$0, into: &batch) }) {
+        case .taken(_, let senders):
             for sender in senders { sender.resume() }
-            return item
+            return true
         case .finished:
-            return nil
+            return false
         case .wait:
             break
         }
-        return await withCheckedContinuation { (continuation: CheckedContinuation<Item?, Never>) in
+        let handed = await withCheckedContinuation { (continuation: CheckedContinuation<Item?, Never>) in
             let outcome = state.withLock { state -> Outcome in
-                let outcome = take(&state)
+                let outcome = take(&state, into: &batch)
                 if case .wait = outcome { state.consumer = continuation }
                 return outcome
             }
             switch outcome {
-            case .item(let item, let senders):
+            case .taken(_, let senders):
                 for sender in senders { sender.resume() }
-                continuation.resume(returning: item)
+                continuation.resume(returning: nil)
             case .finished:
                 continuation.resume(returning: nil)
             case .wait:
                 break
             }
         }
+        if let handed { batch.append(handed) }
+        return !batch.isEmpty
     }
 
     /// Stops intake: senders get false, the consumer drains what is queued, then nil.

@@ -11,33 +11,33 @@
 /// Not thread-safe; the owners keep it under their lock or in one task. Inlinable,
 /// so that the runtime's mailbox (another module) gets it specialized to its element
 /// type instead of generic code that looks its metadata up on every call.
-package struct MovingQueue<Element> {
+public struct MovingQueue<Element> {
     @usableFromInline var slots: [Element?]
     @usableFromInline var head = 0
     /// The number of queued elements.
-    @inlinable package var count: Int { stored }
+    @inlinable public var count: Int { stored }
     @usableFromInline var stored = 0
 
     /// An empty queue with room for about `capacity` elements before it grows.
-    @inlinable package init(capacity: Int = 16) {
+    @inlinable public init(capacity: Int = 16) {
         var size = 1
         while size < max(capacity, 2) { size <<= 1 }
         slots = Array(repeating: nil, count: size)
     }
 
-    @inlinable package var isEmpty: Bool { stored == 0 }
+    @inlinable public var isEmpty: Bool { stored == 0 }
 
     /// Slot of the element at `offset` from the head; the size is a power of two.
     @inlinable func slot(_ offset: Int) -> Int { (head + offset) & (slots.count - 1) }
 
-    @inlinable package mutating func append(_ element: consuming Element) {
+    @inlinable public mutating func append(_ element: consuming Element) {
         if stored == slots.count { grow() }
         slots[slot(stored)] = element
         stored += 1
     }
 
     /// Moves the first element out; nil when empty.
-    @inlinable package mutating func popFirst() -> Element? {
+    @inlinable public mutating func popFirst() -> Element? {
         guard stored > 0 else { return nil }
         let element = slots[head].take()
         head = slot(1)
@@ -46,7 +46,7 @@ package struct MovingQueue<Element> {
     }
 
     /// Replaces the first element that satisfies `predicate`; false when none does.
-    @inlinable package mutating func replaceFirst(where predicate: (Element) -> Bool, with element: consuming Element) -> Bool {
+    @inlinable public mutating func replaceFirst(where predicate: (Element) -> Bool, with element: consuming Element) -> Bool {
         for offset in 0..<stored where predicate(slots[slot(offset)]!) {
             slots[slot(offset)] = element
             return true
@@ -55,7 +55,7 @@ package struct MovingQueue<Element> {
     }
 
     /// Removes the first element that satisfies `predicate`, keeping the others in order.
-    @inlinable package mutating func removeFirst(where predicate: (Element) -> Bool) -> Element? {
+    @inlinable public mutating func removeFirst(where predicate: (Element) -> Bool) -> Element? {
         guard let found = (0..<stored).first(where: { predicate(slots[slot($0)]!) }) else { return nil }
         let element = slots[slot(found)].take()
         for offset in found..<(stored - 1) {
