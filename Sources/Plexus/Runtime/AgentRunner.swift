@@ -258,10 +258,6 @@ final class AgentRunner: Sendable {
         // Items taken from the mailbox in one go (see Mailbox.next(into:)) and not
         // handled yet; kept across a restart, so the fresh instance handles them.
         var batch = MovingQueue<Mailbox.Item>(capacity: Mailbox.batchLimit)
-        func nextItem() async -> Mailbox.Item? {
-            if let item = batch.popFirst() { return item }
-            return await mailbox.next(into: &batch) ? batch.popFirst() : nil
-        }
         while true {
             var instance: any AgentInstance
             do {
@@ -272,8 +268,16 @@ final class AgentRunner: Sendable {
                 continue
             }
             var crashed = false
-            while let item = await nextItem() {
-                let started = clock.now
+            // When the next item was already taken, the last handler's end is this one's
+            // start: one clock reading per message instead of two.
+            var lastEnd: ContinuousClock.Instant?
+            while true {
+                if batch.isEmpty {
+                    lastEnd = nil
+                    if await !mailbox.next(into: &batch) { break }
+                }
+                guard let item = batch.popFirst() else { break }
+                let started = lastEnd ?? clock.now
                 do {
                     switch item {
                     case .message(let message):
@@ -284,7 +288,9 @@ final class AgentRunner: Sendable {
                     case .timer(let name):
                         try await instance.timerFired(name, context: context)
                     }
-                    metrics.handlerDuration.record(duration: clock.now - started)
+                    let ended = clock.now
+                    metrics.handlerDuration.record(duration: ended - started)
+                    lastEnd = ended
                 } catch {
                     metrics.handlerDuration.record(duration: clock.now - started)
                     var failed: MQTTMessage?
