@@ -23,8 +23,8 @@ struct MovingQueueTests {
         for value in ["a", "b", "c", "d", "e"] { queue.append(value) }
         _ = queue.popFirst()
         queue.append("f")
-        let replaced = queue.replaceFirst(where: { $0 == "c" }, with: "C")
-        let replacedNone = queue.replaceFirst(where: { $0 == "z" }, with: "Z")
+        let replaced = queue.replaceFirst(where: { $0 == "c" }, with: { "C" })
+        let replacedNone = queue.replaceFirst(where: { $0 == "z" }, with: { "Z" })
         let removed = queue.removeFirst(where: { $0 == "d" })
         let removedNone = queue.removeFirst(where: { $0 == "z" })
         #expect(replaced && !replacedNone)

@@ -223,11 +223,13 @@ final class AgentRunner: Sendable {
                         }
                     }
                 }
-                let item = Mailbox.Item.message(AgentMessage(mqtt: message, filter: filter, context: context))
-                switch mailbox.trySend(item, policy: policy, coalescingKey: message.topic) {
+                let key = policy == .keepLatest ? message.topic : nil
+                // Moved into the mailbox when there is room (see Mailbox.trySend).
+                var item: Mailbox.Item? = .message(AgentMessage(mqtt: consume message, filter: filter, context: context))
+                switch mailbox.trySend(&item, policy: policy, coalescingKey: key) {
                 case .queued: continue
                 case .closed: return
-                case .full: if await !mailbox.send(item, policy: policy, coalescingKey: message.topic) { return }
+                case .full: if await !mailbox.send(item!, policy: policy, coalescingKey: key) { return }
                 }
             }
         } catch {

@@ -91,33 +91,40 @@ final class Mailbox: Sendable {
 
     /// Queues an item if the policy lets it in now, without waiting: the common case of
     /// ``send(_:policy:coalescingKey:)``, with no suspension point.
-    func trySend(_ item: Item, policy: OverflowPolicy, coalescingKey: String? = nil) -> SendResult {
+    ///
+    /// The item is moved out of `item` unless the result is ``SendResult/full``: moved,
+    /// not copied, since a copy would retain the message's topic, payload, properties
+    /// and context once more (objects every agent a publish fans out to shares, from
+    /// several threads).
+    func trySend(_ item: inout Item?, policy: OverflowPolicy, coalescingKey: String? = nil) -> SendResult {
         enum Outcome { case queued(CheckedContinuation<Item?, Never>?), queuedDropping, closed, full }
+        // Only keep-latest items are ever matched by key.
+        let key = policy == .keepLatest ? coalescingKey : nil
         let outcome = state.withLock { state -> Outcome in
             if state.isClosed { return .closed }
-            // Only keep-latest items are ever matched by key.
-            let entry = Entry(item: item, policy: policy, coalescingKey: policy == .keepLatest ? coalescingKey : nil)
             if let consumer = state.consumer {
                 // The consumer waits on an empty mailbox: hand the item over
                 // directly (resumed outside the lock).
                 state.consumer = nil
                 return .queued(consumer)
             }
-            if policy == .keepLatest, let key = coalescingKey,
-                state.entries.replaceFirst(where: { $0.coalescingKey == key && $0.policy == .keepLatest }, with: entry)
+            if let key,
+                state.entries.replaceFirst(
+                    where: { $0.coalescingKey == key && $0.policy == .keepLatest },
+                    with: { Entry(item: item.take()!, policy: policy, coalescingKey: key) })
             {
                 state.dropped += 1
                 return .queuedDropping
             }
             if state.count < capacity {
-                state.append(entry)
+                state.append(Entry(item: item.take()!, policy: policy, coalescingKey: key))
                 return .queued(nil)
             }
             if policy != .backpressure,
                 state.entries.removeFirst(where: { $0.policy != .backpressure }) != nil
             {
                 state.droppable -= 1
-                state.append(entry)
+                state.append(Entry(item: item.take()!, policy: policy, coalescingKey: key))
                 state.dropped += 1
                 return .queuedDropping
             }
@@ -125,12 +132,13 @@ final class Mailbox: Sendable {
         }
         switch outcome {
         case .queued(let consumer):
-            consumer?.resume(returning: item)
+            if let consumer { consumer.resume(returning: item.take()) }
             return .queued
         case .queuedDropping:
             droppedCounter?.increment()
             return .queued
         case .closed:
+            item = nil
             return .closed
         case .full:
             return .full
@@ -142,8 +150,9 @@ final class Mailbox: Sendable {
     /// - Returns: false when the mailbox is closed (the item was not queued).
     @discardableResult
     func send(_ item: Item, policy: OverflowPolicy, coalescingKey: String? = nil) async -> Bool {
+        var pending: Item? = item
         while true {
-            switch trySend(item, policy: policy, coalescingKey: coalescingKey) {
+            switch trySend(&pending, policy: policy, coalescingKey: coalescingKey) {
             case .queued:
                 return true
             case .closed:

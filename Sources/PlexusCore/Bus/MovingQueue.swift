@@ -45,10 +45,11 @@ public struct MovingQueue<Element> {
         return element
     }
 
-    /// Replaces the first element that satisfies `predicate`; false when none does.
-    @inlinable public mutating func replaceFirst(where predicate: (Element) -> Bool, with element: consuming Element) -> Bool {
+    /// Replaces the first element that satisfies `predicate` with the one `replacement`
+    /// makes (only called when there is a match); false when none does.
+    @inlinable public mutating func replaceFirst(where predicate: (Element) -> Bool, with replacement: () -> Element) -> Bool {
         for offset in 0..<stored where predicate(slots[slot(offset)]!) {
-            slots[slot(offset)] = element
+            slots[slot(offset)] = replacement()
             return true
         }
         return false
