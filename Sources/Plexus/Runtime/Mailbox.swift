@@ -33,7 +33,9 @@ final class Mailbox: Sendable {
     }
 
     private struct Entry {
-        var item: Item
+        /// Optional only so that taking the entry moves the item out (`take()`) rather
+        /// than copying it, which would retain everything the message holds once more.
+        var item: Item?
         var policy: OverflowPolicy
         var coalescingKey: String?
     }
@@ -196,12 +198,12 @@ final class Mailbox: Sendable {
         enum Outcome { case taken(Item?, [CheckedContinuation<Void, Never>]), finished, wait }
         let capacity = self.capacity
         func take(_ state: inout State, into batch: inout MovingQueue<Item>) -> Outcome {
-            guard let first = state.popFirst() else { return state.isClosed ? .finished : .wait }
-            batch.append(first.item)
+            guard var first = state.popFirst() else { return state.isClosed ? .finished : .wait }
+            batch.append(first.item.take()!)
             // More only while every queued item is a backpressure one (the common case
             // for knowledge); otherwise one at a time, as the doc comment says why.
-            while batch.count < limit && state.droppable == 0, let next = state.popFirst() {
-                batch.append(next.item)
+            while batch.count < limit && state.droppable == 0, var next = state.popFirst() {
+                batch.append(next.item.take()!)
             }
             var senders: [CheckedContinuation<Void, Never>] = []
             if !state.waitingSenders.isEmpty && state.count <= capacity / 2 {
