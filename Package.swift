@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "PlexusMQTT", targets: ["PlexusMQTT"]),
         .library(name: "PlexusCore", targets: ["PlexusCore"]),
         .library(name: "PlexusLLM", targets: ["PlexusLLM"]),
+        .library(name: "PlexusPolicy", targets: ["PlexusPolicy"]),
         .library(name: "PlexusTesting", targets: ["PlexusTesting"]),
         .library(name: "Plexus", targets: ["Plexus"]),
         .library(name: "PlexusAgents", targets: ["PlexusAgents"]),
@@ -44,6 +45,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "PlexusCore",
                 "PlexusLLM",
+                "PlexusPolicy",
                 "PlexusMemory",
                 .product(name: "Yams", package: "Yams"),
                 "PlexusMQTT",
@@ -73,6 +75,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // Actuation policies (DESIGN.md): pure decision logic, no I/O, no clock reads.
+        .target(name: "PlexusPolicy", dependencies: ["PlexusCore"]),
         // Ready agents (DESIGN.md): built-in types of the `plexus` binary.
         .target(
             name: "PlexusAgents",
@@ -93,6 +97,7 @@ let package = Package(
                 "PlexusCore",
                 "PlexusMQTT",
                 "PlexusTesting",
+                "PlexusLLM",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -138,6 +143,7 @@ let package = Package(
             dependencies: [
                 "Plexus",
                 "PlexusLLM",
+                "PlexusMemory",
                 "PlexusTesting",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
@@ -155,6 +161,9 @@ let package = Package(
             ],
             exclude: ["Fixtures"]
         ),
+        .testTarget(name: "PlexusPolicyTests", dependencies: ["PlexusPolicy", "PlexusCore", "PlexusTesting"]),
+        // Fixtures/ is read through #filePath (as the dev set beside the repo is), not bundled.
+        .testTarget(name: "PlexusLLMTests", dependencies: ["PlexusLLM"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

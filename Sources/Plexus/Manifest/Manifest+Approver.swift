@@ -1,4 +1,12 @@
+import PlexusPolicy
+
 extension Manifest {
+    /// The approvers with their groups, as ``ApprovalProcess`` resolves a `confirm`
+    /// rule's names and groups into people.
+    public var approverDirectory: ApproverDirectory {
+        Approver.directory(approvers)
+    }
+
     /// `approvers.NAME:` — someone who may decide on held actions. The name is their MQTT
     /// user name and the last level of the decision topic they answer on.
     public struct Approver: Sendable, Hashable {
@@ -40,15 +48,11 @@ extension Manifest {
 
         /// The approvers a list of names and groups stands for.
         static func members(of names: [String], in approvers: [String: Approver]) -> Set<String> {
-            var members = Set<String>()
-            for name in names {
-                if approvers[name] != nil {
-                    members.insert(name)
-                } else {
-                    for approver in approvers.values where approver.groups.contains(name) { members.insert(approver.name) }
-                }
-            }
-            return members
+            directory(approvers).members(of: names)
+        }
+
+        static func directory(_ approvers: [String: Approver]) -> ApproverDirectory {
+            ApproverDirectory(approvers.mapValues(\.groups))
         }
     }
 }

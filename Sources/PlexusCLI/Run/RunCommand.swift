@@ -103,6 +103,8 @@ struct RunCommand: AsyncParsableCommand {
                     throw CLIError("\(error)")
                 }
                 options.memory = memory
+                options.retention = manifest.memory.map(\.retention) ?? .standard
+                options.pruneInterval = manifest.memory?.pruneInterval ?? options.pruneInterval
                 printNote("memory in \(path)")
             }
             var registry: PrometheusCollectorRegistry?
