@@ -94,7 +94,9 @@ struct WriterTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for producer in 0..<4 {
                 group.addTask {
-                    for index in 0..<250 {
+                    // 4 × 60 writes against 8 pending slots: producers wait for room often,
+                    // in few enough commits (batches of 3) for a loaded CI machine.
+                    for index in 0..<60 {
                         try await memory.log(reading("p\(producer)", "\(index)"), direction: .received)
                     }
                 }
@@ -103,7 +105,7 @@ struct WriterTests {
         }
         try await store.flush()
         let stats = try await store.statistics()
-        #expect(stats.rowCounts["message"] == 1000)
+        #expect(stats.rowCounts["message"] == 240)
         #expect(stats.writes.largestBatch <= 3)
         await store.close()
     }
