@@ -188,6 +188,17 @@ struct MemoryCommandTests {
         #expect((try? FileManager.default.attributesOfItem(atPath: empty)[.size] as? Int) == 0, "prune must not fill another file")
     }
 
+    /// `PLEXUS_MEMORY_DEMO=/tmp/demo.sqlite swift test --filter writeDemoDatabase` leaves
+    /// the fixture at that path: the database of the examples in docs/memory.md.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["PLEXUS_MEMORY_DEMO"] != nil))
+    func writeDemoDatabase() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.remove() }
+        let target = try #require(ProcessInfo.processInfo.environment["PLEXUS_MEMORY_DEMO"])
+        try? FileManager.default.removeItem(atPath: target)
+        try FileManager.default.copyItem(atPath: fixture.path, toPath: target)
+    }
+
     @Test("every verb has --help with examples")
     func help() async throws {
         for verb in ["stats", "search", "facts", "prune"] {

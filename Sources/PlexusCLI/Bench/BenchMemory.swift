@@ -383,9 +383,10 @@ struct MemoryBench {
         }
         let version = object["langgraph_checkpoint_sqlite"] as? String ?? "?"
         if updates < data.rows {
+            let rate = Double(updates) / max(seconds, 1e-9)
             notes.append(
-                "langgraph wrote a sample of \(BenchResult.grouped(updates)) updates (it commits every put, ~300/s here; "
-                    + "\(BenchResult.grouped(data.rows)) would take about an hour): ours/peer compares rates, not totals")
+                "langgraph wrote a sample of \(BenchResult.grouped(updates)) updates (it commits every put, \(BenchResult.grouped(Int(rate.rounded())))/s; "
+                    + "\(BenchResult.grouped(data.rows)) would take about \(Self.roughDuration(Double(data.rows) / rate))): ours/peer compares rates, not totals")
         }
         return MemoryWriteResult(
             run: run, tool: tool, rows: updates, seconds: seconds,
@@ -393,6 +394,11 @@ struct MemoryBench {
     }
 
     // MARK: Helpers
+
+    /// `40 s`, `12 min`, `1.5 h`.
+    static func roughDuration(_ seconds: Double) -> String {
+        seconds < 120 ? "\(Int(seconds.rounded())) s" : seconds < 7200 ? "\(Int((seconds / 60).rounded())) min" : String(format: "%.1f h", seconds / 3600)
+    }
 
     static func remove(_ path: String) {
         for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: path + suffix) }

@@ -42,7 +42,7 @@ struct MemoryStatsCommand: AsyncParsableCommand {
             ("schema version", "\(stats.schemaVersion) (this build writes \(MemoryStore.schemaVersion))"),
             ("size", "\(MemoryText.bytes(stats.fileSize)) (database \(MemoryText.bytes(stats.databaseSize)), "
                 + "WAL \(MemoryText.bytes(stats.walSize)), shm \(MemoryText.bytes(shm)))"),
-            ("free pages", "\(BenchResult.grouped(stats.freePages)) of \(stats.pageSize) B "
+            ("free pages", "\(BenchResult.grouped(stats.freePages)) × \(stats.pageSize) B "
                 + "(\(MemoryText.bytes(stats.freePages * stats.pageSize)) reclaimable with prune --vacuum)"),
             ("unpublished outbox", BenchResult.grouped(stats.unpublishedOutbox)),
         ])
