@@ -94,6 +94,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "PlexusMemory",
                 "Plexus",
+                "PlexusPolicy",
                 "PlexusCore",
                 "PlexusMQTT",
                 "PlexusTesting",
