@@ -138,7 +138,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PlexusTestingTests", dependencies: ["PlexusTesting"]),
-        .testTarget(name: "PlexusCLITests", dependencies: ["PlexusTesting", "PlexusCore", "PlexusMQTT"]),
+        .testTarget(name: "PlexusCLITests", dependencies: ["PlexusTesting", "PlexusCore", "PlexusMQTT", "PlexusMemory"]),
         .testTarget(
             name: "PlexusTests",
             dependencies: [

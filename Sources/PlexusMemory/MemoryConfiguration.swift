@@ -23,6 +23,8 @@ public struct MemoryConfiguration: Sendable {
     public var now: @Sendable () -> Date = { Date() }
     /// Where failures of writes nobody waits for are reported, among other things.
     public var logger = Logger(label: "plexus.memory")
+    /// Whether the file may be created and written; see ``MemoryOpenMode``.
+    public var openMode: MemoryOpenMode = .create
 
     public init() {}
 }

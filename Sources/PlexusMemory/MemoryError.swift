@@ -24,6 +24,12 @@ public struct MemoryError: Error, Sendable, Hashable, CustomStringConvertible {
         case cannotOpen
         /// The database was written by a newer version of Plexus.
         case schemaTooNew
+        /// The file does not exist, and the store was asked not to create it
+        /// (``MemoryOpenMode/existing``, ``MemoryOpenMode/readOnly``).
+        case notFound
+        /// The file is an SQLite database (or empty) but holds no Plexus memory schema,
+        /// or, opened read-only, an older schema that would need migrating first.
+        case notMemoryDatabase
         /// An I/O error from the operating system.
         case io
         /// A value could not be encoded or decoded (agent state, stored JSON).
@@ -63,6 +69,8 @@ public struct MemoryError: Error, Sendable, Hashable, CustomStringConvertible {
         case .locked: "the database is locked by another connection"
         case .cannotOpen: "the database cannot be opened or created"
         case .schemaTooNew: "the database was written by a newer version of Plexus"
+        case .notFound: "the database file does not exist"
+        case .notMemoryDatabase: "the file is not a Plexus memory database of this version"
         case .io: "the operating system reported an I/O error"
         case .encoding: "a stored value could not be encoded or decoded"
         case .invalidArgument: "invalid request"
@@ -89,6 +97,12 @@ public struct MemoryError: Error, Sendable, Hashable, CustomStringConvertible {
             "Check that the directory exists, that this user may write the file and the directory, and that the path names a file, not a directory."
         case .schemaTooNew:
             "Run a Plexus at least as new as the one that wrote it, or point this one at another file."
+        case .notFound:
+            "Check the path: it is the manifest's memory.path or `plexus run --memory PATH`, and the runtime creates the file when it starts; "
+                + "inspecting tools never create it."
+        case .notMemoryDatabase:
+            "Check the path: point at the file named by the manifest's memory.path or `plexus run --memory PATH`. "
+                + "An older schema is migrated by opening it read-write (`plexus run`, or `plexus memory prune`)."
         case .io:
             "Check the disk and the kernel log (`dmesg`); if the file is on a network volume, move it to a local disk."
         case .encoding:

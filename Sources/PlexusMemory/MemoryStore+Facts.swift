@@ -213,3 +213,49 @@ extension AgentMemory {
         }
     }
 }
+
+extension MemoryStore {
+    /// Every fact recorded (superseded, expired and retracted ones included) with
+    /// `validFrom` at or before `asOf` (default: all), by agent, subject, predicate, then
+    /// oldest first: what `plexus memory facts --history` lists, across agents.
+    ///
+    /// - Parameters:
+    ///   - agent: only this agent's facts; `nil` for every agent's.
+    ///   - subject: only this subject, or with a trailing `/#` this subject and those under it.
+    ///   - predicate: only this predicate.
+    public func factHistory(
+        agent: String? = nil, subject: String? = nil, predicate: String? = nil, asOf: Date? = nil, limit: Int = 1_000
+    ) async throws(MemoryError) -> [Fact] {
+        var conditions: [String] = []
+        var arguments: [String: (any DatabaseValueConvertible)?] = ["limit": max(0, limit)]
+        if let agent {
+            conditions.append("agent = :agent")
+            arguments["agent"] = agent
+        }
+        if let subject {
+            if subject.hasSuffix("/#") {
+                let parent = String(subject.dropLast(2))
+                conditions.append("(subject = :parent OR substr(subject, 1, length(:parent) + 1) = :prefix)")
+                arguments["parent"] = parent
+                arguments["prefix"] = parent + "/"
+            } else {
+                conditions.append("subject = :subject")
+                arguments["subject"] = subject
+            }
+        }
+        if let predicate {
+            conditions.append("predicate = :predicate")
+            arguments["predicate"] = predicate
+        }
+        if let asOf {
+            conditions.append("valid_from <= :at")
+            arguments["at"] = MillisecondTime.milliseconds(asOf)
+        }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let sql = "SELECT \(Fact.columns) FROM fact \(filter) ORDER BY agent, subject, predicate, valid_from, id LIMIT :limit"
+        let statementArguments = StatementArguments(arguments)
+        return try await read { db in
+            try Row.fetchAll(db, sql: sql, arguments: statementArguments).map(Fact.init(row:))
+        }
+    }
+}

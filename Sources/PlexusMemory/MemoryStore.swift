@@ -45,7 +45,14 @@ public final class MemoryStore: Sendable {
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         self.path = absolute
         self.configuration = configuration
-        try Self.prepareDirectory(for: absolute)
+        if configuration.openMode == .create {
+            try Self.prepareDirectory(for: absolute)
+        } else {
+            try Self.checkExists(absolute)
+        }
+        if configuration.openMode == .existing {
+            try Self.checkHoldsSchema(absolute)
+        }
         do {
             pool = try DatabasePool(path: absolute, configuration: Self.databaseConfiguration(configuration))
         } catch {
@@ -53,7 +60,7 @@ public final class MemoryStore: Sendable {
         }
         writer = MemoryWriter(pool: pool, path: absolute, configuration: configuration)
         do {
-            try Self.migrate(pool, path: absolute)
+            try Self.migrate(pool, path: absolute, mode: configuration.openMode)
         } catch {
             try? pool.close()
             throw MemoryError.wrapping(error, path: absolute)
@@ -88,9 +95,12 @@ public final class MemoryStore: Sendable {
         await writer.close()
         // Fold the WAL into the database file, so a closed store is one self-contained
         // file (to copy or back up). GRDB closes the writer before the readers, so the
-        // last connection to close cannot do it.
+        // last connection to close cannot do it. A read-only store never writes, and a
+        // runtime may still be using the file.
         do {
-            try await pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+            if configuration.openMode != .readOnly {
+                try await pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+            }
         } catch {
             configuration.logger.warning("checkpointing the memory database on close failed", metadata: ["path": "\(path)", "error": "\(error)"])
         }
@@ -103,6 +113,12 @@ public final class MemoryStore: Sendable {
 
     /// The schema version of this build: the number of migrations it knows.
     public static var schemaVersion: Int { MemorySchema.currentVersion }
+
+    /// The version of the SQLite library in use (`3.40.1`), for reports and benchmarks:
+    /// it is the system's libsqlite3, so it differs between machines.
+    public static var sqliteVersion: String {
+        (try? DatabaseQueue().read { try String.fetchOne($0, sql: "SELECT sqlite_version()") }) ?? "?"
+    }
 
     // MARK: - Internal access
 
@@ -183,9 +199,47 @@ public final class MemoryStore: Sendable {
         }
     }
 
+    /// For the modes that must not create the file: a missing file or a directory is
+    /// reported as such, before SQLite would create an empty database in its place.
+    private static func checkExists(_ path: String) throws(MemoryError) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw MemoryError(.notFound, path: path, detail: "no such file")
+        }
+        if isDirectory.boolValue {
+            throw MemoryError(.cannotOpen, path: path, detail: "the path is a directory")
+        }
+    }
+
+    /// Before a read-write open of an existing file (which sets WAL mode, writing its
+    /// header, and would add the schema to any SQLite file): checks, read-only, that it
+    /// already is a Plexus memory database.
+    private static func checkHoldsSchema(_ path: String) throws(MemoryError) {
+        var configuration = Configuration()
+        configuration.readonly = true
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            let (migrations, tables) = try queue.read { db in
+                (
+                    try db.tableExists("grdb_migrations") ? try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM grdb_migrations") ?? 0 : 0,
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'") ?? 0
+                )
+            }
+            try queue.close()
+            if migrations == 0 {
+                throw MemoryError(
+                    .notMemoryDatabase, path: path,
+                    detail: tables == 0 ? "the file holds no tables" : "the file has \(tables) tables but no Plexus memory schema")
+            }
+        } catch {
+            throw MemoryError.wrapping(error, path: path)
+        }
+    }
+
     private static func databaseConfiguration(_ options: MemoryConfiguration) -> Configuration {
         var configuration = Configuration()
         configuration.label = "plexus.memory"
+        configuration.readonly = options.openMode == .readOnly
         let timeout = options.busyTimeout.components
         configuration.busyMode = .timeout(Double(timeout.seconds) + Double(timeout.attoseconds) / 1e18)
         let maximumSize = options.maximumSize
@@ -203,16 +257,33 @@ public final class MemoryStore: Sendable {
         return configuration
     }
 
-    private static func migrate(_ pool: DatabasePool, path: String) throws {
+    private static func migrate(_ pool: DatabasePool, path: String, mode: MemoryOpenMode) throws {
         let migrator = MemorySchema.migrator
-        let (superseded, applied) = try pool.read { db in
-            (try migrator.hasBeenSuperseded(db), try migrator.appliedIdentifiers(db))
+        let (superseded, applied, tables) = try pool.read { db in
+            (
+                try migrator.hasBeenSuperseded(db), try migrator.appliedIdentifiers(db),
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'") ?? 0
+            )
+        }
+        if mode != .create && applied.isEmpty && !superseded {
+            throw MemoryError(
+                .notMemoryDatabase, path: path,
+                detail: tables == 0 ? "the file holds no tables" : "the file has \(tables) tables but no Plexus memory schema")
         }
         if superseded {
             throw MemoryError(
                 .schemaTooNew, path: path,
                 detail: "it has migrations this build does not know; this build writes schema v\(MemorySchema.currentVersion)"
                     + " (\(MemorySchema.versions.joined(separator: ", "))); the file has \(applied.sorted().joined(separator: ", "))")
+        }
+        if mode == .readOnly {
+            let missing = MemorySchema.versions.filter { !applied.contains($0) }
+            if !missing.isEmpty {
+                throw MemoryError(
+                    .notMemoryDatabase, path: path,
+                    detail: "read-only, and the file lacks migrations \(missing.joined(separator: ", ")) of schema v\(MemorySchema.currentVersion)")
+            }
+            return
         }
         try migrator.migrate(pool)
     }

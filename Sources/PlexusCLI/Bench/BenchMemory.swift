@@ -1,0 +1,439 @@
+import Foundation
+import Logging
+import PlexusCore
+import PlexusMemory
+
+/// One write measurement of `plexus bench memory`: a tool inserting rows.
+struct MemoryWriteResult: Sendable {
+    var run: String
+    var tool: String
+    var rows: Int
+    /// nil when the tool failed, timed out or was skipped.
+    var seconds: Double?
+    var note: String?
+
+    var rate: Double? { seconds.map { Double(rows) / max($0, 1e-9) } }
+    var isOurs: Bool { tool.hasPrefix(BenchResult.ours) }
+}
+
+/// One recall measurement: latencies of a few thousand queries of one kind.
+struct MemoryRecallResult: Sendable {
+    var name: String
+    var call: String
+    /// Sorted latencies in milliseconds.
+    var latencies: [Double]
+    var hits: Int
+
+    var p50: Double? { Self.percentile(latencies, 0.50) }
+    var p99: Double? { Self.percentile(latencies, 0.99) }
+    var meanHits: Double { latencies.isEmpty ? 0 : Double(hits) / Double(latencies.count) }
+
+    /// Nearest-rank percentile of sorted values.
+    static func percentile(_ sorted: [Double], _ fraction: Double) -> Double? {
+        guard !sorted.isEmpty else { return nil }
+        let rank = Int((fraction * Double(sorted.count)).rounded(.up))
+        return sorted[min(sorted.count - 1, max(0, rank - 1))]
+    }
+}
+
+/// The runs of `plexus bench memory`: ours through `AgentMemory`, the `sqlite3` CLI on
+/// the same rows and schema, and LangGraph's SQLite checkpointer on a sample.
+struct MemoryBench {
+    let data: BenchMemoryData
+    let queries: Int
+    let langgraphUpdates: Int
+    let directory: String
+    let timeout: Duration
+    let benchmarksDirectory: String?
+    var notes: [String] = []
+
+    static let factWriters = 64
+
+    var header: String {
+        """
+        plexus bench memory: \(BenchResult.grouped(data.rows)) log rows, \(BenchResult.grouped(data.facts)) facts, \
+        \(BenchResult.grouped(queries)) queries per recall, \(ProcessInfo.processInfo.activeProcessorCount) cores, \
+        SQLite \(MemoryStore.sqliteVersion)
+        """
+    }
+
+    // MARK: Ours
+
+    /// Logs the rows through `AgentMemory.log` (unawaited, batched by the store's single
+    /// writer), remembers the facts (each awaited, from concurrent writers), then
+    /// measures recall on the result.
+    mutating func ours() async throws -> (writes: [MemoryWriteResult], recall: [MemoryRecallResult]) {
+        let path = directory + "/plexus.sqlite"
+        Self.remove(path)
+        var configuration = MemoryConfiguration()
+        configuration.logger = Logger(label: "plexus.memory")
+        configuration.logger.logLevel = .warning
+        let store = try MemoryStore(path: path, configuration: configuration)
+        var memories: [String: AgentMemory] = [:]
+        for agent in 0..<BenchMemoryData.agents { memories["agent-\(agent)"] = store.memory(for: "agent-\(agent)") }
+
+        progress("plexus: logging \(BenchResult.grouped(data.rows)) context messages through AgentMemory.log into \(path)")
+        let clock = ContinuousClock()
+        let step = max(data.rows / 10, 1)
+        let logStart = clock.now
+        for index in 0..<data.rows {
+            let row = try data.row(index)
+            try await memories[row.agent]!.log(
+                row.message, topic: row.topic, direction: row.direction == "sent" ? .sent : .received,
+                time: Date(timeIntervalSince1970: Double(row.time) / 1000))
+            if (index + 1) % step == 0 { progress("plexus: \(BenchResult.grouped(index + 1)) rows queued") }
+        }
+        try await store.flush()
+        let logSeconds = seconds(clock.now - logStart)
+        let afterLog = try await store.statistics()
+
+        progress("plexus: remembering \(BenchResult.grouped(data.facts)) facts, \(Self.factWriters) concurrent writers")
+        let factStart = clock.now
+        let data = self.data
+        let handles = memories
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<Self.factWriters {
+                group.addTask {
+                    for index in stride(from: worker, to: data.facts, by: Self.factWriters) {
+                        let fact = data.fact(index)
+                        try await handles[fact.agent]!.remember(
+                            subject: fact.subject, predicate: fact.predicate, value: fact.value, confidence: 0.8,
+                            trust: .untrusted, source: "summariser", messageID: fact.messageID,
+                            validFrom: Date(timeIntervalSince1970: Double(fact.validFrom) / 1000))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let factSeconds = seconds(clock.now - factStart)
+        let afterFacts = try await store.statistics()
+        let factBatches = afterFacts.writes.batches - afterLog.writes.batches
+
+        let writes = [
+            MemoryWriteResult(
+                run: "log rows", tool: "plexus", rows: data.rows, seconds: logSeconds,
+                note: "AgentMemory.log, unawaited; \(afterLog.writes.batches) transactions (largest \(afterLog.writes.largestBatch)); "
+                    + "includes making each ContextMessage and its CloudEvents JSON"),
+            MemoryWriteResult(
+                run: "facts", tool: "plexus", rows: data.facts, seconds: factSeconds,
+                note: "AgentMemory.remember, each awaited until committed, \(Self.factWriters) concurrent writers; \(factBatches) transactions"),
+        ]
+        notes.append(
+            "plexus file after the run: \(MemoryText.bytes(afterFacts.fileSize)) for \(BenchResult.grouped(data.rows)) rows and \(BenchResult.grouped(data.facts)) facts (FTS indexes included)")
+
+        let recall = try await self.recall(store: store, memories: memories)
+        await store.close()
+        return (writes, recall)
+    }
+
+    /// Latest-by-subject and full-text recall over the filled store, each query as an
+    /// agent makes it (scoped to its agent id), timed one by one.
+    private func recall(store: MemoryStore, memories: [String: AgentMemory]) async throws -> [MemoryRecallResult] {
+        let clock = ContinuousClock()
+        func time(_ count: Int, _ body: (Int) async throws -> Int) async throws -> ([Double], Int) {
+            var latencies: [Double] = []
+            latencies.reserveCapacity(count)
+            var hits = 0
+            for query in 0..<count {
+                let start = clock.now
+                hits += try await body(query)
+                latencies.append(seconds(clock.now - start) * 1000)
+            }
+            return (latencies.sorted(), hits)
+        }
+        func pick(_ query: Int, _ salt: UInt64, _ range: Int) -> Int {
+            Int(BenchMemoryData.mix(UInt64(query) &* 7919 &+ salt) % UInt64(max(range, 1)))
+        }
+        var results: [MemoryRecallResult] = []
+        let data = self.data
+
+        progress("recall: latest facts by subject, \(queries) queries")
+        let (latest, latestHits) = try await time(queries) { query in
+            let subject = BenchMemoryData.factSubject(pick(query, 1, data.factSubjects))
+            return try await memories[subject.agent]!.facts(subject: subject.subject).count
+        }
+        results.append(MemoryRecallResult(name: "latest by subject", call: "facts(subject:)", latencies: latest, hits: latestHits))
+
+        let fts = max(queries / 4, 1)
+        let rooms = BenchMemoryData.rooms
+        let perRoom = max(1, data.rows / rooms)
+        let perDevice = max(1, data.rows / (rooms * BenchMemoryData.devicesPerRoom))
+        let classes: [(String, String, (Int) throws -> (agent: String, query: String))] = [
+            ("fts message id", "1 row", { query in
+                let row = try data.row(pick(query, 2, data.rows))
+                return (row.agent, row.message.id.string)
+            }),
+            ("fts device", "~\(BenchResult.grouped(perDevice)) rows", { query in
+                let room = pick(query, 3, rooms)
+                return (BenchMemoryData.agent(ofRoom: room), BenchMemoryData.device(room: room, index: pick(query, 4, BenchMemoryData.devicesPerRoom)))
+            }),
+            ("fts room + quantity", "~\(BenchResult.grouped(perRoom / 4)) rows", { query in
+                let room = pick(query, 5, rooms)
+                return (BenchMemoryData.agent(ofRoom: room), "room\(BenchMemoryData.pad(room, 4)) \(BenchMemoryData.quantities[pick(query, 6, 4)])")
+            }),
+            ("fts room", "~\(BenchResult.grouped(perRoom)) rows", { query in
+                let room = pick(query, 7, rooms)
+                return (BenchMemoryData.agent(ofRoom: room), "room\(BenchMemoryData.pad(room, 4))")
+            }),
+        ]
+        var mix: [Double] = []
+        for (name, selectivity, make) in classes {
+            progress("recall: \(name) (\(selectivity)), \(fts) queries")
+            let (latencies, hits) = try await time(fts) { query in
+                let (agent, text) = try make(query)
+                return try await memories[agent]!.search(.allWords(text), limit: 10).count
+            }
+            mix += latencies
+            results.append(MemoryRecallResult(name: name, call: "search, \(selectivity)", latencies: latencies, hits: hits))
+        }
+        let mixHits = results.suffix(classes.count).reduce(0) { $0 + $1.hits }
+        results.append(MemoryRecallResult(name: "fts mix", call: "the four above", latencies: mix.sorted(), hits: mixHits))
+
+        let common = min(fts, 50)
+        let perBuilding = max(1, data.rows / BenchMemoryData.buildings)
+        progress("recall: fts common word (~\(BenchResult.grouped(perBuilding)) rows), \(common) queries")
+        let (commonLatencies, commonHits) = try await time(common) { query in
+            let building = pick(query, 8, BenchMemoryData.buildings)
+            return try await memories["agent-\(building % BenchMemoryData.agents)"]!
+                .search(.allWords("building\(BenchMemoryData.pad(building, 2))"), limit: 10).count
+        }
+        results.append(
+            MemoryRecallResult(
+                name: "fts common word", call: "search, ~\(BenchResult.grouped(perBuilding)) rows", latencies: commonLatencies,
+                hits: commonHits))
+        return results
+    }
+
+    // MARK: sqlite3
+
+    /// The `sqlite3` CLI inserting the same rows, then the same facts, each in one
+    /// transaction, into an empty database with the same schema (made by `MemoryStore`,
+    /// so the same indexes, FTS tables and triggers). Only the `sqlite3` process is
+    /// timed, not writing its SQL file.
+    mutating func sqlite3() async -> [MemoryWriteResult] {
+        func skipped(_ why: String) -> [MemoryWriteResult] {
+            [
+                MemoryWriteResult(run: "log rows", tool: "sqlite3", rows: data.rows, note: why),
+                MemoryWriteResult(run: "facts", tool: "sqlite3", rows: data.facts, note: why),
+            ]
+        }
+        guard let sqlite3 = Self.which("sqlite3") else {
+            notes.append("sqlite3 skipped: no sqlite3 on PATH; install it (scripts/install-deps.sh installs the sqlite3 package)")
+            return skipped("skipped: no sqlite3")
+        }
+        let path = directory + "/sqlite3.sqlite"
+        Self.remove(path)
+        do {
+            var configuration = MemoryConfiguration()
+            configuration.logger.logLevel = .warning
+            let store = try MemoryStore(path: path, configuration: configuration)
+            await store.close()
+        } catch {
+            return skipped("could not make the schema: \(error)")
+        }
+        progress("sqlite3: writing the SQL for \(BenchResult.grouped(data.rows)) rows and \(BenchResult.grouped(data.facts)) facts")
+        let messagesSQL = directory + "/messages.sql"
+        let factsSQL = directory + "/facts.sql"
+        do {
+            try writeMessagesSQL(to: messagesSQL)
+            try writeFactsSQL(to: factsSQL)
+        } catch {
+            return skipped("could not write the SQL: \(error)")
+        }
+        var results: [MemoryWriteResult] = []
+        for (run, file, rows, table) in [("log rows", messagesSQL, data.rows, "message"), ("facts", factsSQL, data.facts, "fact")] {
+            progress("sqlite3: \(sqlite3) \(path) < \(file)")
+            let err = directory + "/sqlite3-\(table).err"
+            let clock = ContinuousClock()
+            let start = clock.now
+            guard let process = try? Subprocess.launch(sqlite3, [path], stdin: file, stderr: err) else {
+                results.append(MemoryWriteResult(run: run, tool: "sqlite3", rows: rows, note: "could not start \(sqlite3)"))
+                continue
+            }
+            let status = await process.wait(timeout: timeout)
+            let elapsed = seconds(clock.now - start)
+            let stderr = FileManager.default.contents(atPath: err).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            guard status == 0, stderr.isEmpty else {
+                let why = status == nil ? "timed out" : "exit status \(status!): \(stderr.split(separator: "\n").first ?? "")"
+                results.append(MemoryWriteResult(run: run, tool: "sqlite3", rows: rows, note: why))
+                continue
+            }
+            results.append(MemoryWriteResult(
+                run: run, tool: "sqlite3", rows: rows, seconds: elapsed,
+                note: "sqlite3 CLI, one transaction of multi-row INSERTs, same schema, indexes and FTS triggers"))
+        }
+        if !notes.contains(where: { $0.hasPrefix("sqlite3:") }) {
+            notes.append("sqlite3: the process's wall time reading a prepared SQL file (\(sqlite3) \(Self.sqliteCLIVersion(sqlite3)))")
+        }
+        return results
+    }
+
+    private func writeMessagesSQL(to file: String) throws {
+        let writer = try SQLFileWriter(file)
+        writer.write(".bail on\nBEGIN;\n")
+        let chunk = 500
+        var index = 0
+        while index < data.rows {
+            var sql = "INSERT INTO message (agent, direction, topic, time, message_id, kind, subject, correlation_id, trust, envelope, value) VALUES\n"
+            let end = min(index + chunk, data.rows)
+            for position in index..<end {
+                let row = try data.row(position)
+                let message = row.message
+                sql += "(\(Self.quote(row.agent)),\(Self.quote(row.direction)),\(Self.quote(row.topic)),\(row.time),"
+                    + "\(Self.quote(message.id.string)),\(Self.quote(message.kind.rawValue)),\(Self.quote(message.subject)),"
+                    + "\(Self.quote(message.conversationID)),\(Self.quote(message.trust.rawValue)),"
+                    + "\(Self.quote(message.cloudEvent.jsonString)),\(row.value))"
+                sql += position == end - 1 ? ";\n" : ",\n"
+            }
+            writer.write(sql)
+            index = end
+        }
+        writer.write("COMMIT;\n")
+        try writer.close()
+    }
+
+    private func writeFactsSQL(to file: String) throws {
+        let writer = try SQLFileWriter(file)
+        writer.write(".bail on\nBEGIN;\n")
+        let chunk = 500
+        var index = 0
+        while index < data.facts {
+            var sql = "INSERT INTO fact (agent, subject, predicate, value, source, message_id, confidence, trust, valid_from, valid_until, recorded_at) VALUES\n"
+            let end = min(index + chunk, data.facts)
+            for position in index..<end {
+                let fact = data.fact(position)
+                sql += "(\(Self.quote(fact.agent)),\(Self.quote(fact.subject)),\(Self.quote(fact.predicate)),"
+                    + "\(Self.quote(fact.value.jsonString)),'summariser',\(Self.quote(fact.messageID)),0.8,'untrusted',"
+                    + "\(fact.validFrom),NULL,\(data.end))"
+                sql += position == end - 1 ? ";\n" : ",\n"
+            }
+            writer.write(sql)
+            index = end
+        }
+        writer.write("COMMIT;\n")
+        try writer.close()
+    }
+
+    static func quote(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+    }
+
+    static func sqliteCLIVersion(_ sqlite3: String) -> String {
+        let out = NSTemporaryDirectory() + "plexus-sqlite3-version-\(ProcessInfo.processInfo.processIdentifier)"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        guard let process = try? Subprocess.launch(sqlite3, ["-version"], stdout: out) else { return "" }
+        var status: Int32 = 0
+        waitpid(process.pid, &status, 0)
+        let text = FileManager.default.contents(atPath: out).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        return text.split(separator: " ").first.map(String.init) ?? ""
+    }
+
+    // MARK: LangGraph
+
+    /// LangGraph's `SqliteSaver` writing `langgraphUpdates` state updates, each a
+    /// context message of the same shape (`Benchmarks/langgraph_memory.py`).
+    mutating func langgraph() async -> MemoryWriteResult {
+        let run = "log rows"
+        let tool = "langgraph"
+        let updates = langgraphUpdates
+        func skipped(_ why: String) -> MemoryWriteResult {
+            MemoryWriteResult(run: run, tool: tool, rows: updates, note: why)
+        }
+        let environment = ProcessInfo.processInfo.environment
+        let python = environment["PLEXUS_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? NSHomeDirectory() + "/.cache/plexus/venv/bin/python"
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            notes.append("langgraph skipped: no Python at \(python); run `make deps` (scripts/python-env.sh) or set PLEXUS_PYTHON")
+            return skipped("skipped: run `make deps`")
+        }
+        guard let script = DispatchBench.findScript("langgraph_memory.py", benchmarksDirectory: benchmarksDirectory) else {
+            notes.append("langgraph skipped: Benchmarks/langgraph_memory.py not found; pass --benchmarks-dir")
+            return skipped("skipped: script not found")
+        }
+        guard let check = try? Subprocess.launch(python, ["-c", "import langgraph.checkpoint.sqlite"]),
+            await check.wait(timeout: .seconds(60)) == 0
+        else {
+            notes.append("langgraph skipped: \(python) cannot import langgraph.checkpoint.sqlite; run `make deps` (scripts/python-env.sh installs langgraph-checkpoint-sqlite)")
+            return skipped("skipped: langgraph-checkpoint-sqlite missing, run `make deps`")
+        }
+        let database = directory + "/langgraph.sqlite"
+        Self.remove(database)
+        progress("langgraph: \(script) --updates \(updates) with \(python)")
+        let out = directory + "/langgraph.out"
+        let err = directory + "/langgraph.err"
+        let process: Subprocess
+        do {
+            process = try Subprocess.launch(python, [script, "--updates", String(updates), "--db", database], stdout: out, stderr: err)
+        } catch {
+            return skipped("could not start: \(error)")
+        }
+        let status = await process.wait(timeout: timeout)
+        guard status == 0 else {
+            let stderr = FileManager.default.contents(atPath: err).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let last = stderr.split(separator: "\n").last.map(String.init) ?? ""
+            return skipped(status == nil ? "timed out" : "exit status \(status!): \(last)")
+        }
+        guard let output = FileManager.default.contents(atPath: out),
+            let line = String(decoding: output, as: UTF8.self).split(separator: "\n").last,
+            let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
+            let seconds = (object["seconds"] as? NSNumber)?.doubleValue,
+            (object["updates"] as? NSNumber)?.intValue == updates
+        else {
+            return skipped("unreadable output")
+        }
+        let version = object["langgraph_checkpoint_sqlite"] as? String ?? "?"
+        if updates < data.rows {
+            let rate = Double(updates) / max(seconds, 1e-9)
+            notes.append(
+                "langgraph wrote a sample of \(BenchResult.grouped(updates)) updates (it commits every put, \(BenchResult.grouped(Int(rate.rounded())))/s; "
+                    + "\(BenchResult.grouped(data.rows)) would take about \(Self.roughDuration(Double(data.rows) / rate))): ours/peer compares rates, not totals")
+        }
+        return MemoryWriteResult(
+            run: run, tool: tool, rows: updates, seconds: seconds,
+            note: "langgraph-checkpoint-sqlite \(version) SqliteSaver.put per update on CPython, timed inside the script")
+    }
+
+    // MARK: Helpers
+
+    /// `40 s`, `12 min`, `1.5 h`.
+    static func roughDuration(_ seconds: Double) -> String {
+        seconds < 120 ? "\(Int(seconds.rounded())) s" : seconds < 7200 ? "\(Int((seconds / 60).rounded())) min" : String(format: "%.1f h", seconds / 3600)
+    }
+
+    static func remove(_ path: String) {
+        for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+
+    static func which(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+}
+
+/// Buffered writes of a large generated file.
+private final class SQLFileWriter {
+    private let handle: FileHandle
+    private var buffer: [UInt8] = []
+
+    init(_ path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+            let handle = FileHandle(forWritingAtPath: path)
+        else { throw CLIError("cannot write \(path)") }
+        self.handle = handle
+        buffer.reserveCapacity(1 << 20)
+    }
+
+    func write(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= 1 << 20 {
+            handle.write(Data(buffer))
+            buffer.removeAll(keepingCapacity: true)
+        }
+    }
+
+    func close() throws {
+        handle.write(Data(buffer))
+        buffer = []
+        try handle.close()
+    }
+}
