@@ -10,12 +10,18 @@ import Testing
 @Suite("injection detector quality")
 struct DetectorQualityTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let devSet = repository.deletingLastPathComponent().appendingPathComponent("shared/data/injection/dev.jsonl")
+    /// The dev set beside the repository (`../shared/data/injection/dev.jsonl`) when it is
+    /// there, else the copy in Fixtures/ (a clone elsewhere, as CI makes).
+    static let devSet: URL = {
+        let beside = repository.deletingLastPathComponent().appendingPathComponent("shared/data/injection/dev.jsonl")
+        if FileManager.default.fileExists(atPath: beside.path) { return beside }
+        return repository.appendingPathComponent("Tests/PlexusLLMTests/Fixtures/injection-dev.jsonl")
+    }()
     static let fixture = repository.appendingPathComponent("Tests/PlexusLLMTests/Fixtures/injection-extra.jsonl")
 
     static func load(_ url: URL) throws -> [LabelledText] {
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw QualityTestError("labelled data not found at \(url.standardizedFileURL.path) (expected <repo>/../shared/data/injection/dev.jsonl for the dev set)")
+            throw QualityTestError("labelled data not found at \(url.standardizedFileURL.path) (the dev set is <repo>/../shared/data/injection/dev.jsonl or its copy in Tests/PlexusLLMTests/Fixtures)")
         }
         return try LabelledText.parse(jsonLines: String(decoding: data, as: UTF8.self))
     }
