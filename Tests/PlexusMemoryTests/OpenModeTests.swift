@@ -53,7 +53,7 @@ import Testing
     @Test func anEmptyOrForeignFileIsNotAMemoryDatabase() async throws {
         let directory = try TemporaryDirectory()
         let empty = directory.file("empty.sqlite")
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        _ = FileManager.default.createFile(atPath: empty, contents: Data())
         for mode in [MemoryOpenMode.readOnly, .existing] {
             await expectMemoryError(.notMemoryDatabase) { try MemoryStore(path: empty, configuration: readOnly(mode)) }
         }
@@ -63,7 +63,7 @@ import Testing
     @Test func aCorruptFileIsCorruptInEveryMode() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.file()
-        FileManager.default.createFile(atPath: path, contents: Data(repeating: 0x5A, count: 8192))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(repeating: 0x5A, count: 8192))
         for mode in [MemoryOpenMode.readOnly, .existing, .create] {
             let error = await expectMemoryError(.corrupt) { try MemoryStore(path: path, configuration: readOnly(mode)) }
             #expect(error?.description.contains(path) == true)
