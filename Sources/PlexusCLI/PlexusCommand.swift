@@ -38,7 +38,7 @@ public struct PlexusCommand: AsyncParsableCommand {
             version: version,
             subcommands: [
                 CheckCommand.self, RunCommand.self, PubCommand.self, SubCommand.self, TailCommand.self, AgentsCommand.self,
-                BenchCommand.self, GuardCommand.self,
+                BenchCommand.self, GuardCommand.self, AskCommand.self,
             ]
         )
     }

@@ -115,6 +115,8 @@ struct RunCommand: AsyncParsableCommand {
                 options.metricsFactory = factory
                 registry = prometheus
             }
+            // Agents' models from the manifest's models:, with retries, breakers and metrics (docs/models.md).
+            options.models = ManifestModelProvider(manifest: manifest, metricsFactory: options.metricsFactory)
             let runtime: PlexusRuntime
             do {
                 runtime = try PlexusRuntime(manifest: manifest, bus: bus, registry: CommandEnvironment.registry, options: options)
