@@ -86,7 +86,7 @@ fi
 
 log="$cache/llm-env-build.log"
 say "installing ${REQUIREMENTS[*]}"
-say "llama.cpp compiles from source: about 10 minutes on 2 cores; full log in $log"
+say "llama.cpp compiles from source: about 10 minutes on 2 cores, longer while other builds run; full log in $log"
 start=$(date +%s)
 # pip's own output goes to the log; a heartbeat keeps CI and the terminal informed.
 (
@@ -96,9 +96,11 @@ start=$(date +%s)
     "$python" -m pip install --disable-pip-version-check --no-input -v "${REQUIREMENTS[@]}" >>"$log" 2>&1
 ) &
 pid=$!
+ticks=0
 while kill -0 "$pid" 2>/dev/null; do
-    sleep 30
-    if kill -0 "$pid" 2>/dev/null; then
+    sleep 1
+    ticks=$((ticks + 1))
+    if [ $((ticks % 30)) -eq 0 ] && kill -0 "$pid" 2>/dev/null; then
         last="$(grep -aoE '^ *\[[0-9]+/[0-9]+\]' "$log" | tail -n 1 | tr -d ' ' || true)"
         say "still building after $(( $(date +%s) - start ))s ${last:+(llama.cpp step $last)}"
     fi

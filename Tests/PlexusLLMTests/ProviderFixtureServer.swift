@@ -55,6 +55,7 @@ final class ProviderFixtureServer: Sendable {
     var url: URL { URL(string: "http://127.0.0.1:\(port)/v1")! }
     var root: URL { URL(string: "http://127.0.0.1:\(port)")! }
     var requests: [FixtureRequest] { received.withLock { $0 } }
+    var sawClientClose: Bool { clientClosedEarly.load(ordering: .relaxed) }
 
     init(reply: @escaping @Sendable (FixtureRequest, Int) -> FixtureReply) async throws {
         let box = ServerBox()

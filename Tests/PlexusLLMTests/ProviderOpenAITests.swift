@@ -191,10 +191,10 @@ struct ProviderOpenAITests {
         consumer.cancel()
         _ = try? await consumer.value
         // The server notices at its next write that the client went away.
-        for _ in 0..<50 where !server.clientClosedEarly.load(ordering: .relaxed) {
+        for _ in 0..<50 where !server.sawClientClose {
             try await Task.sleep(for: .milliseconds(100))
         }
-        #expect(server.clientClosedEarly.load(ordering: .relaxed))
+        #expect(server.sawClientClose)
     }
 
     @Test("an unreachable server names the URL and how to start it; timeouts say which phase")
