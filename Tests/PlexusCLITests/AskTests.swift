@@ -29,7 +29,10 @@ struct AskTests {
                 provider: openai
                 model: gpt-4o-mini
                 api_key_env: PLEXUS_ASK_TEST_UNSET_KEY
-            agents: []
+            agents:
+              - id: summary
+                type: telemetry-summariser
+                model: assistant
             """
         let manifest = try temporaryFile("ask.yaml", contents: Array(yaml.utf8))
         let unknown = try await plexus(["ask", "--manifest", manifest, "--model", "helper", "hi"])
@@ -72,18 +75,21 @@ struct AskTests {
                 timeout: 120s
                 max_tokens: 48
                 temperature: 0
-            agents: []
+            agents:
+              - id: summary
+                type: telemetry-summariser
+                model: small
             """
         let manifest = try temporaryFile("local.yaml", contents: Array(yaml.utf8))
         let schema = try temporaryFile(
             "reading.schema.json",
             contents: Array(
-                #"{"type":"object","properties":{"room":{"type":"string"},"celsius":{"type":"number"}},"required":["room","celsius"]}"#
+                #"{"type":"object","properties":{"room":{"enum":["kitchen","hall","bedroom"]},"celsius":{"type":"number"}},"required":["room","celsius"]}"#
                     .utf8))
 
         let plain = try await plexus(["ask", "--manifest", manifest, "--model", "small", "What is the capital of France?"], timeout: .seconds(180))
         let structured = try await plexus(
-            ["ask", "--manifest", manifest, "--model", "small", "--json-schema", schema, "The kitchen is at 21.5 degrees."],
+            ["ask", "--manifest", manifest, "--model", "small", "--json-schema", schema, "--max-tokens", "100", "The kitchen is at 21.5 degrees."],
             timeout: .seconds(180))
         let streamed = try await plexus(
             ["ask", "--provider", "local", "--url", url, "--model", "small", "--stream", "--max-tokens", "24", "Count to five."],

@@ -48,7 +48,7 @@ struct LocalModelTests {
         let schemaValue: JSONValue = [
             "type": "object",
             "properties": [
-                "room": ["type": "string"],
+                "room": ["enum": ["kitchen", "hall", "bedroom"]],
                 "celsius": ["type": "number"],
                 "too_warm": ["type": "boolean"],
             ],
@@ -62,7 +62,7 @@ struct LocalModelTests {
                     .system("Reply with JSON only."),
                     .user("The kitchen is at 27.5 degrees Celsius. Give room, celsius and whether it is too warm."),
                 ],
-                responseFormat: .jsonSchema(name: "reading", schema: schemaValue), maxTokens: 80))
+                responseFormat: .jsonSchema(name: "reading", schema: schemaValue), maxTokens: 120))
         Self.report("JSON-schema answer", clock.now - start, structured.usage)
         print("[local model] structured answer: \(structured.message.content)")
         let value = try JSONValue(parsing: structured.message.content)

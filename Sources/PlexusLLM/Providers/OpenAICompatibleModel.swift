@@ -194,11 +194,19 @@ public struct OpenAICompatibleModel: LanguageModel {
         var text = ""
         var finishReason: String?
         var usage = TokenUsage(promptTokens: 0, completionTokens: 0)
+        var sawUsage = false
+        /// Content deltas seen: llama.cpp servers send one per token, so this stands in for
+        /// the completion count when a server reports no usage in streams (llama-cpp-python),
+        /// keeping token budgets from reading zero.
+        var pieces = 0
         var calls: [Int: (id: String?, name: String, arguments: String)] = [:]
 
         /// Adds a chunk; returns its text delta.
         mutating func add(_ chunk: JSONValue) throws -> String? {
-            if let usageJSON = chunk["usage"], case .object = usageJSON { usage = OpenAICompatibleModel.usage(usageJSON) }
+            if let usageJSON = chunk["usage"], case .object = usageJSON {
+                usage = OpenAICompatibleModel.usage(usageJSON)
+                sawUsage = true
+            }
             guard let choice = chunk["choices"]?.arrayValue?.first else { return nil }
             if let reason = choice["finish_reason"]?.stringValue { finishReason = reason }
             let delta = choice["delta"]
@@ -211,7 +219,10 @@ public struct OpenAICompatibleModel: LanguageModel {
                 calls[index] = entry
             }
             let piece = delta?["content"]?.stringValue
-            if let piece { text += piece }
+            if let piece, !piece.isEmpty {
+                text += piece
+                pieces += 1
+            }
             return piece
         }
 
@@ -230,7 +241,8 @@ public struct OpenAICompatibleModel: LanguageModel {
             }
             return ChatResponse(
                 message: .assistant(text, toolCalls: toolCalls),
-                finishReason: OpenAICompatibleModel.finishReason(finishReason, hasToolCalls: !toolCalls.isEmpty), usage: usage)
+                finishReason: OpenAICompatibleModel.finishReason(finishReason, hasToolCalls: !toolCalls.isEmpty),
+                usage: sawUsage ? usage : TokenUsage(promptTokens: 0, completionTokens: pieces))
         }
     }
 }
