@@ -106,6 +106,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "PlexusMemory",
                 "Plexus",
+                "PlexusPolicy",
                 "PlexusCore",
                 "PlexusMQTT",
                 "PlexusTesting",

@@ -8,6 +8,7 @@ extension AgentRegistry {
     public static var builtIn: AgentRegistry {
         var registry = AgentRegistry()
         registry.register(TelemetrySummariser.self)
+        registry.register(CommandRelay.self)
         return registry
     }
 }

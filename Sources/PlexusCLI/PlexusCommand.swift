@@ -38,7 +38,8 @@ public struct PlexusCommand: AsyncParsableCommand {
             version: version,
             subcommands: [
                 CheckCommand.self, RunCommand.self, PubCommand.self, SubCommand.self, TailCommand.self, AgentsCommand.self,
-                BenchCommand.self, GuardCommand.self, AskCommand.self,
+                BenchCommand.self, GuardCommand.self, ApprovalsCommand.self, ApproveCommand.self, DenyCommand.self, AuditCommand.self,
+                AskCommand.self,
             ]
         )
     }

@@ -11,24 +11,24 @@ import Foundation
 /// parse" unchanged unless it is first rounded to what the text can say.
 /// ``normalized(_:)`` does that rounding; ``ContextMessage`` applies it to `time` and
 /// `expires`, which is why a message decoded from the wire equals the one encoded.
-enum Timestamp {
+public enum Timestamp {
     /// Earliest and latest dates that four-digit RFC 3339 years can express.
     static let earliest: Int64 = -62_135_596_800_000  // 0001-01-01T00:00:00Z in ms
     static let latest: Int64 = 253_402_300_799_999  // 9999-12-31T23:59:59.999Z in ms
 
     /// Milliseconds since 1970, or nil for dates outside years 0001–9999 or not finite.
-    static func milliseconds(_ date: Date) -> Int64? {
+    public static func milliseconds(_ date: Date) -> Int64? {
         let value = (date.timeIntervalSince1970 * 1000).rounded()
         guard value.isFinite, value >= Double(earliest), value <= Double(latest) else { return nil }
         return Int64(value)
     }
 
-    static func date(milliseconds: Int64) -> Date {
+    public static func date(milliseconds: Int64) -> Date {
         Date(timeIntervalSince1970: Double(milliseconds) / 1000)
     }
 
     /// `date` rounded to the millisecond, or nil when outside years 0001–9999.
-    static func normalized(_ date: Date) -> Date? {
+    public static func normalized(_ date: Date) -> Date? {
         milliseconds(date).map(date(milliseconds:))
     }
 
@@ -36,7 +36,7 @@ enum Timestamp {
     ///
     /// Every published context message formats its time, so the 24 characters are
     /// written as bytes into one buffer rather than assembled from padded pieces.
-    static func format(_ date: Date) -> String? {
+    public static func format(_ date: Date) -> String? {
         guard let total = milliseconds(date) else { return nil }
         let (seconds, millis) = floorDivide(total, 1000)
         let (days, secondOfDay) = floorDivide(seconds, 86_400)
@@ -74,7 +74,7 @@ enum Timestamp {
     }
 
     /// Parses an RFC 3339 `date-time`; fractional digits beyond the third are rounded.
-    static func parse(_ string: String) -> Date? {
+    public static func parse(_ string: String) -> Date? {
         let bytes = Array(string.utf8)
         guard bytes.count >= 20, bytes.count <= 64 else { return nil }
         var index = 0

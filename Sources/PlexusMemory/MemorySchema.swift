@@ -9,7 +9,7 @@ import GRDB
 /// `PLEXUS_WRITE_MEMORY_FIXTURE=1` (see `MigrationTests`).
 enum MemorySchema {
     /// Identifiers of all migrations, oldest first. The schema version is their count.
-    static let versions = ["v1"]
+    static let versions = ["v1", "v2"]
 
     /// The schema version this build writes.
     static var currentVersion: Int { versions.count }
@@ -17,6 +17,7 @@ enum MemorySchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1", migrate: v1)
+        migrator.registerMigration("v2", migrate: v2)
         return migrator
     }
 
@@ -143,6 +144,43 @@ enum MemorySchema {
                 published_at INTEGER
             );
             CREATE INDEX outbox_unpublished ON outbox(agent, id) WHERE published_at IS NULL;
+            """)
+    }
+
+    /// The actuation gate's tables: the journal of actuation requests (written before a
+    /// command is published, keyed by request id, so a restart or a redelivered decision
+    /// never actuates twice) and the hash-chained audit log.
+    private static func v2(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE actuation (
+                request_id TEXT PRIMARY KEY,
+                agent TEXT NOT NULL,
+                actuator TEXT NOT NULL,
+                topic TEXT NOT NULL,
+                command TEXT NOT NULL,
+                hash TEXT NOT NULL,
+                request TEXT NOT NULL,
+                decision TEXT NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'denied', 'expired', 'executed')),
+                process TEXT,
+                outcome TEXT,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                executed_at INTEGER
+            ) WITHOUT ROWID;
+            CREATE INDEX actuation_open ON actuation(state) WHERE state IN ('pending', 'approved');
+            CREATE INDEX actuation_executed ON actuation(actuator, executed_at) WHERE executed_at IS NOT NULL;
+
+            CREATE TABLE audit (
+                sequence INTEGER PRIMARY KEY,
+                time INTEGER NOT NULL,
+                kind TEXT NOT NULL,
+                request_id TEXT,
+                detail TEXT NOT NULL,
+                previous_hash TEXT NOT NULL,
+                hash TEXT NOT NULL
+            );
+            CREATE INDEX audit_request ON audit(request_id) WHERE request_id IS NOT NULL;
             """)
     }
 }

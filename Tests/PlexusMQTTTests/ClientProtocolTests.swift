@@ -94,7 +94,7 @@ struct ClientProtocolTests {
                 #expect(try await collect(1, from: noRetained).first?.payloadString == "new")
                 #expect(try await collect(1, from: asPublished).first?.retain == true)
                 // Another client's message arrives on the no-local subscription; our own did not.
-                try await withClient(try testConfiguration(broker.url)) { other in
+                _ = try await withClient(try testConfiguration(broker.url)) { other in
                     try await other.publish(to: "opts/local", payload: "theirs", qos: .atLeastOnce)
                 }
                 #expect(try await collect(1, from: noLocal).first?.payloadString == "theirs")

@@ -227,7 +227,7 @@ struct ClientReliabilityTests {
         // The renewed SUBSCRIBE is in flight; a QoS 1 round trip on the same
         // connection is ordered after it.
         try await client.publish(to: "renew/ping", payload: "sync", qos: .atLeastOnce)
-        try await withClient(try testConfiguration(broker.url)) { other in
+        _ = try await withClient(try testConfiguration(broker.url)) { other in
             try await other.publish(to: "renew/after", payload: "still here", qos: .atLeastOnce)
         }
         let messages = try await collect(2, from: subscription)

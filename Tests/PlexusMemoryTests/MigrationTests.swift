@@ -52,11 +52,15 @@ enum FixtureContent {
                     stage: .awaitingAcknowledgement)),
             clientID: "plexus-fixture")
         try store.sessionStore().apply(.inboundReceived(packetID: 9), clientID: "plexus-fixture")
+        // v2: the actuation journal and the audit chain.
+        try await store.recordActuation(actuationRecord("01KA0000000000000000000009", time: time))
+        try await store.appendAudit(kind: "request", requestID: "01KA0000000000000000000009", detail: ["actuator": "front_door"])
+        try await store.appendAudit(kind: "pending", requestID: "01KA0000000000000000000009", detail: ["quorum": 1])
         await store.close()
     }
 
     /// Checks, through the current API, everything ``write(to:)`` stored.
-    static func verify(_ store: MemoryStore) async throws {
+    static func verify(_ store: MemoryStore, version: Int = MemoryStore.schemaVersion) async throws {
         let memory = store.memory(for: "fixture")
         let messages = try await memory.recentMessages()
         #expect(messages.count == 2)
@@ -75,6 +79,18 @@ enum FixtureContent {
         #expect(session.outbound.first?.message.properties.contentType == "application/json")
         #expect(session.inboundQoS2 == [9])
         #expect(try await store.statistics().schemaVersion == MemoryStore.schemaVersion)
+        let audit = try await store.verifyAuditChain()
+        #expect(audit.isIntact)
+        if version >= 2 {
+            #expect(try await store.actuations(in: [.pending]).map(\.requestID) == ["01KA0000000000000000000009"])
+            #expect(audit.rows == 2)
+        } else {
+            #expect(try await store.actuations().isEmpty)
+            #expect(audit.rows == 0)
+        }
+        // The gate's tables take writes after migrating.
+        try await store.appendAudit(kind: "after-migration", detail: ["from": .number(Double(version))])
+        #expect(try await store.verifyAuditChain().isIntact)
     }
 }
 
@@ -88,7 +104,7 @@ struct MigrationTests {
         let path = directory.file()
         try FileManager.default.copyItem(atPath: fixture, toPath: path)
         let store = try MemoryStore(path: path)
-        try await FixtureContent.verify(store)
+        try await FixtureContent.verify(store, version: version)
         // Still writable after migrating.
         try await store.memory(for: "fixture").remember(subject: "after", predicate: "migration", value: true)
         await store.close()

@@ -236,7 +236,7 @@ struct ManifestPolicyTests {
                 "test.yaml:26:22: actuators.thermostat.policy[5].when.mode: has no value; write the value to compare with, or 'equals: null'",
                 "test.yaml:28:22: actuators.thermostat.policy[6].when.mode: has no tests; write one of 'equals', 'in', 'min', 'max'",
                 "test.yaml:30:24: actuators.thermostat.policy[7].when.state.heatng: no state named 'heatng'; did you mean 'heating'?",
-                "test.yaml:32:55: actuators.thermostat.policy[8].when.state.heating.max_age: 'soon' is not a duration: seconds, or a number with ms, s, m or h (500ms, 30s, 2m, 1h), greater than zero and at most a year",
+                "test.yaml:32:55: actuators.thermostat.policy[8].when.state.heating.max_age: 'soon' is not a duration: seconds, or a number with ms, s, m, h or d (500ms, 30s, 2m, 1h, 7d), greater than zero and at most a year",
                 "test.yaml:34:23: actuators.thermostat.policy[9].when.state: expected state conditions as a mapping (state name: condition), found 'on'",
                 "test.yaml:36:25: actuators.thermostat.policy[10].when.command: expected command fields as a mapping (field: condition), for field names that clash with state, time, rate or command, found the number 3",
                 "test.yaml:38:32: actuators.thermostat.policy[11].when.setpoint.min: expected a number, found 'x'",

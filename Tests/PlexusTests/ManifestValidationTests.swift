@@ -137,7 +137,7 @@ struct ManifestValidationTests {
                 """))
         #expect(
             errors.map { "\($0.keyPath): \($0.message)" } == [
-                "models.m.timeout: 'soon' is not a duration: seconds, or a number with ms, s, m or h (500ms, 30s, 2m, 1h), greater than zero and at most a year",
+                "models.m.timeout: 'soon' is not a duration: seconds, or a number with ms, s, m, h or d (500ms, 30s, 2m, 1h, 7d), greater than zero and at most a year",
                 "models.m.max_tokens: 0 is not a positive number of tokens",
                 "models.m.temperature: 3.0 is outside 0…2",
                 "memory: expected a mapping (indented 'key: value' lines), found a list",

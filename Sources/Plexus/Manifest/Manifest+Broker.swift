@@ -1,3 +1,4 @@
+import PlexusMemory
 import PlexusMQTT
 
 extension Manifest {
@@ -139,21 +140,64 @@ extension Manifest {
         }
     }
 
-    /// `memory:` — where the agents' SQLite memory lives.
+    /// `memory:` — where the agents' SQLite memory lives and how much history it keeps.
     public struct Memory: Sendable, Hashable {
         /// The database file, resolved against the manifest's directory.
         public var path: String
+        /// What the runtime prunes; nil keeps everything (`retention: none`).
+        public var retention: RetentionPolicy?
+        /// How often the runtime applies ``retention``.
+        public var pruneInterval: Duration
 
-        public init(path: String) {
+        public init(path: String, retention: RetentionPolicy? = .standard, pruneInterval: Duration = .seconds(3600)) {
             self.path = path
+            self.retention = retention
+            self.pruneInterval = pruneInterval
         }
 
+        static let tables = ["messages", "facts", "turns", "summaries", "outbox"]
+
         static func read(_ value: ManifestValue, _ path: ManifestKeyPath, _ reader: ManifestReader) -> Memory? {
-            guard let fields = reader.fields(value, path, allowed: ["path"]) else { return nil }
+            guard let fields = reader.fields(value, path, allowed: ["path", "retention"]) else { return nil }
             guard let pathValue = reader.required(fields, "path", "name the SQLite file, for example 'path: .plexus/home.sqlite'"),
                 let written = reader.nonEmptyString(pathValue, fields.path("path"))
             else { return nil }
-            return Memory(path: reader.resolvePath(written))
+            var memory = Memory(path: reader.resolvePath(written))
+            if let retention = fields["retention"] {
+                if case .scalar(let scalar) = retention, scalar.text == "none" {
+                    memory.retention = nil
+                } else if let retentionFields = reader.fields(retention, fields.path("retention"), allowed: tables + ["every"]) {
+                    var policy = RetentionPolicy.standard
+                    for table in tables {
+                        guard let tableValue = retentionFields[table] else { continue }
+                        let tablePath = retentionFields.path(table)
+                        guard let limitFields = reader.fields(tableValue, tablePath, allowed: ["max_age", "max_rows"]) else { continue }
+                        var limit = RetentionPolicy.Limit()
+                        limit.maximumAge = reader.duration(limitFields["max_age"], limitFields.path("max_age"))
+                        if let rows = reader.int(limitFields["max_rows"], limitFields.path("max_rows")) {
+                            if rows < 1 {
+                                reader.diagnostics.report(
+                                    limitFields["max_rows"]?.position ?? limitFields.position, limitFields.path("max_rows"),
+                                    "\(rows) rows would keep nothing; give 1 or more, or leave max_rows out")
+                            } else {
+                                limit.maximumRows = rows
+                            }
+                        }
+                        switch table {
+                        case "messages": policy.messages = limit
+                        case "facts": policy.facts = limit
+                        case "turns": policy.turns = limit
+                        case "summaries": policy.summaries = limit
+                        default: policy.outbox = limit
+                        }
+                    }
+                    memory.retention = policy
+                    if let every = reader.duration(retentionFields["every"], retentionFields.path("every")) {
+                        memory.pruneInterval = every
+                    }
+                }
+            }
+            return memory
         }
     }
 }

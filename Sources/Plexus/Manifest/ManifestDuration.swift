@@ -1,7 +1,7 @@
 import Foundation
 
 /// A duration as manifests write it: seconds, or a number with a unit `ms`, `s`,
-/// `m`, `h` (`500ms`, `30s`, `2m`, `1.5h`), greater than zero and at most a year.
+/// `m`, `h`, `d` (`500ms`, `30s`, `2m`, `1.5h`, `30d`), greater than zero and at most a year.
 ///
 /// Agent configurations use it for their own durations (`window: 60s`), so every
 /// duration in a manifest reads the same way.
@@ -9,7 +9,7 @@ public struct ManifestDuration: Sendable, Hashable, Decodable, CustomStringConve
     public var duration: Duration
 
     /// What a duration looks like, for error messages.
-    public static let hint = "a duration: seconds, or a number with ms, s, m or h (500ms, 30s, 2m, 1h)"
+    public static let hint = "a duration: seconds, or a number with ms, s, m, h or d (500ms, 30s, 2m, 1h, 7d)"
 
     public init(_ duration: Duration) {
         self.duration = duration
@@ -18,7 +18,7 @@ public struct ManifestDuration: Sendable, Hashable, Decodable, CustomStringConve
     /// Parses manifest text; nil when it is not a duration in range.
     public init?(text: String) {
         let text = text.trimmingCharacters(in: .whitespaces)
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)]
         var seconds: Double?
         if let plain = Double(text) {
             seconds = plain

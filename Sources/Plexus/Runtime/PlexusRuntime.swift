@@ -11,6 +11,7 @@ import ServiceLifecycle
 public struct PlexusRuntime: Service, Sendable {
     public let manifest: Manifest
     let runners: [AgentRunner]
+    let pruner: MemoryPruner?
 
     /// Makes the agents of `manifest`; every unknown type or bad configuration is
     /// reported at once, before anything connects.
@@ -29,6 +30,12 @@ public struct PlexusRuntime: Service, Sendable {
         if !problems.isEmpty { throw PlexusRuntimeError.agentsNotMade(problems) }
         self.manifest = manifest
         self.runners = runners
+        if let store = options.memory, let policy = options.retention {
+            pruner = MemoryPruner(
+                store: store, policy: policy, interval: options.pruneInterval, clock: options.clock, logger: options.logger)
+        } else {
+            pruner = nil
+        }
     }
 
     /// Runs every agent until the task is cancelled or, inside a swift-service-lifecycle
@@ -39,17 +46,22 @@ public struct PlexusRuntime: Service, Sendable {
     /// manifest says); an agent that crash-loops stops alone.
     public func run() async throws {
         let runners = self.runners
+        let pruner = self.pruner
         try await cancelWhenGracefulShutdown {
-            try await Self.run(runners)
+            try await Self.run(runners, pruner: pruner)
         }
     }
 
-    private static func run(_ runners: [AgentRunner]) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for runner in runners {
-                group.addTask { try await runner.run() }
+    private static func run(_ runners: [AgentRunner], pruner: MemoryPruner?) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { housekeeping in
+            if let pruner { housekeeping.addTask { await pruner.run() } }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for runner in runners {
+                    group.addTask { try await runner.run() }
+                }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
+            housekeeping.cancelAll()
         }
     }
 

@@ -41,6 +41,10 @@ public struct RuntimeOptions: Sendable {
     /// How long a broker keeps an agent's session while the runtime is down, when
     /// ``memory`` makes sessions durable (default one day).
     public var durableSessionExpiry: Duration = .seconds(86_400)
+    /// What the runtime prunes from ``memory``, at start and every ``pruneInterval``;
+    /// nil keeps everything. The manifest's `memory.retention` sets both.
+    public var retention: RetentionPolicy? = .standard
+    public var pruneInterval: Duration = .seconds(3600)
 
     public init() {}
 

@@ -103,6 +103,8 @@ struct RunCommand: AsyncParsableCommand {
                     throw CLIError("\(error)")
                 }
                 options.memory = memory
+                options.retention = manifest.memory.map(\.retention) ?? .standard
+                options.pruneInterval = manifest.memory?.pruneInterval ?? options.pruneInterval
                 printNote("memory in \(path)")
             }
             var registry: PrometheusCollectorRegistry?
@@ -117,6 +119,8 @@ struct RunCommand: AsyncParsableCommand {
             }
             // Agents' models from the manifest's models:, with retries, breakers and metrics (docs/models.md).
             options.models = ManifestModelProvider(manifest: manifest, metricsFactory: options.metricsFactory)
+            let gate = try makeGate(manifest, bus: bus, memory: memory, logger: logger)
+            options.actuationGate = gate
             let runtime: PlexusRuntime
             do {
                 runtime = try PlexusRuntime(manifest: manifest, bus: bus, registry: CommandEnvironment.registry, options: options)
@@ -131,7 +135,8 @@ struct RunCommand: AsyncParsableCommand {
             printNote("running \(manifest.agents.count) agent\(manifest.agents.count == 1 ? "" : "s") of '\(manifest.name)' on \(bus.configuration.servers.map(\.description).joined(separator: ", ")); Ctrl-C stops")
             // swift-service-lifecycle turns SIGINT/SIGTERM into a graceful shutdown.
             let group = ServiceGroup(
-                services: [AnnouncedShutdown(runtime: runtime)],
+                // Stopped in reverse order: the agents first, then the gate they act through.
+                services: (gate.map { [$0] as [any Service] } ?? []) + [AnnouncedShutdown(runtime: runtime)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
@@ -168,6 +173,26 @@ struct RunCommand: AsyncParsableCommand {
         .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
         .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
     ]
+
+    /// The actuation gate, when the manifest has actuators: it journals and audits in the
+    /// memory database, so it needs one.
+    private func makeGate(_ manifest: Manifest, bus: MQTTBus, memory: MemoryStore?, logger: Logger) throws -> PolicyGate? {
+        guard !manifest.actuators.isEmpty else { return nil }
+        guard let memory else {
+            throw CLIError(
+                "\(file) has actuators, and the actuation gate records every request and decision in the memory database before anything is published: set memory.path in the manifest or give --memory PATH")
+        }
+        var gateOptions = PolicyGateOptions()
+        gateOptions.protocolVersion = manifest.broker?.protocolVersion ?? .v5
+        gateOptions.logger = logger
+        do {
+            let gate = try PolicyGate(manifest: manifest, bus: bus, memory: memory, options: gateOptions)
+            printNote("actuation gate for \(manifest.actuators.keys.sorted().joined(separator: ", ")) as \(gate.clientID)")
+            return gate
+        } catch {
+            throw CLIError("\(file): \(error)")
+        }
+    }
 
     private func makeBus(_ manifest: Manifest, logger: Logger) throws -> MQTTBus {
         let urls = brokers.isEmpty ? (manifest.broker?.urls ?? []) : brokers

@@ -42,7 +42,7 @@ public struct MQTTSubscription: AsyncSequence, Sendable {
         var base: MQTTRoute.Producer.AsyncIterator?
 
         public mutating func next() async throws -> MQTTMessage? {
-            guard var base else {
+            guard let base else {
                 throw MQTTClientError.invalidConfiguration(
                     "this subscription is already being read: iterate a subscription once, or subscribe again for a second reader"
                 )
