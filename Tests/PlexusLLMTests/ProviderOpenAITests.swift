@@ -176,25 +176,30 @@ struct ProviderOpenAITests {
 
     @Test("cancelling the consuming task closes the connection")
     func cancellation() async throws {
-        let chunks = (0..<100).map { #"{"choices":[{"delta":{"content":"w\#($0) "}}]}"# }
-        let server = try await ProviderFixtureServer { _, _ in .events(chunks, pause: .milliseconds(50)) }
+        let chunks = (0..<200).map { #"{"choices":[{"delta":{"content":"w\#($0) "}}]}"# }
+        let server = try await ProviderFixtureServer { _, _ in .events(chunks, pause: .milliseconds(100)) }
         defer { Task { await server.stop() } }
         let model = OpenAICompatibleModel(endpoint: fixtureEndpoint(server))
+        let pieces = PieceCounter()
         let consumer = Task {
-            var count = 0
             for try await event in model.stream(ChatRequest(messages: [.user("hi")])) {
-                if case .text = event { count += 1 }
+                if case .text = event { pieces.add() }
             }
-            return count
         }
-        try await Task.sleep(for: .milliseconds(400))
+        // Cancel once text flows (not after a fixed time: a loaded machine may not even
+        // have connected by then), while the server still has most of its 20 s to send.
+        for _ in 0..<300 where pieces.count < 2 { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(pieces.count >= 2)
         consumer.cancel()
         _ = try? await consumer.value
+        let seenAtCancel = pieces.count
         // The server notices at its next write that the client went away.
-        for _ in 0..<50 where !server.sawClientClose {
+        for _ in 0..<300 where !server.sawClientClose {
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(server.sawClientClose)
+        #expect(pieces.count == seenAtCancel)
+        #expect(seenAtCancel < 200)
     }
 
     @Test("an unreachable server names the URL and how to start it; timeouts say which phase")
@@ -218,6 +223,8 @@ struct ProviderOpenAITests {
             Issue.record("expected timedOut, got \(String(describing: timeout))")
             return
         }
-        #expect(phase.contains("start answering"))
+        // The idle read timer and the whole-request limit (both the model's timeout for a
+        // non-streamed call) race; either names what the server failed to do.
+        #expect(phase.contains("start answering") || phase.contains("finish answering"))
     }
 }
