@@ -54,9 +54,9 @@ struct AskTests {
         }
         let port = try Loopback.freePort()
         let server = try TestProcess.launch(
-            python.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines),
+            "nice",
             [
-                "-m", "llama_cpp.server", "--model", model.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines),
+                "-n", "10", python.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines), "-m", "llama_cpp.server", "--model", model.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines),
                 "--host", "127.0.0.1", "--port", String(port), "--n_ctx", "2048",
             ])
         guard await server.waitForOutput(containing: "Uvicorn running", timeout: .seconds(120)) else {

@@ -51,10 +51,11 @@ final class LocalModelServer: Sendable {
     static func start() async throws -> LocalModelServer {
         let (python, model) = try await locate()
         let port = try Loopback.freePort()
+        // nice: the model uses every core it gets, and the rest of the suite runs beside it.
         let process = try TestProcess.launch(
-            python,
+            "nice",
             [
-                "-m", "llama_cpp.server", "--model", model, "--host", "127.0.0.1", "--port", String(port), "--n_ctx", "2048",
+                "-n", "10", python, "-m", "llama_cpp.server", "--model", model, "--host", "127.0.0.1", "--port", String(port), "--n_ctx", "2048",
                 "--n_threads", "2",
             ])
         let server = LocalModelServer(process: process, port: port)

@@ -4,14 +4,16 @@ import PlexusCore
 import Synchronization
 import Testing
 
-/// An endpoint at the fixture server with short timeouts.
+/// An endpoint at the fixture server. The read timeout is long by default: the full suite
+/// runs beside a real model server on two cores, and a starved event loop must not turn a
+/// protocol test into a timeout test (the timeout test sets its own).
 func fixtureEndpoint(
     _ server: ProviderFixtureServer, root: Bool = false, keyVariable: String? = nil, environment: [String: String] = [:],
-    read: Duration = .seconds(10)
+    read: Duration = .seconds(120)
 ) -> ModelEndpoint {
     ModelEndpoint(
         name: "fixture", model: "test-model", baseURL: root ? server.root : server.url, apiKeyVariable: keyVariable,
-        timeouts: HTTPTimeouts(connect: .seconds(5), read: read), unreachableHint: "start the fixture",
+        timeouts: HTTPTimeouts(connect: .seconds(30), read: read), unreachableHint: "start the fixture",
         environment: environment)
 }
 
