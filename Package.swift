@@ -181,6 +181,7 @@ let package = Package(
             name: "PlexusLLMTests",
             dependencies: [
                 "PlexusLLM",
+                "Plexus",
                 "PlexusCore",
                 "PlexusTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
