@@ -28,7 +28,7 @@ extension ContextMessage {
         guard case .object(let members) = cloudEvent else {
             throw .malformedEvent(reason: "structured payload is not a JSON object")
         }
-        var attributes: [String: String] = [:]
+        var attributes = AttributeStrings()
         for (name, value) in members where name != "data" {
             guard name != "data_base64" else {
                 throw .invalidAttribute("data_base64", reason: "binary data is not supported; Plexus carries JSON data")
@@ -40,16 +40,16 @@ extension ContextMessage {
             }
             switch value {
             case .string(let string):
-                attributes[name] = string
+                _ = attributes.set(name, to: string)
             case .number(let number) where name == "confidence":
-                attributes[name] = String(number)
+                _ = attributes.set(name, to: String(number))
             case .number(let number)
             where !Self.isKnownAttribute(name) && number == number.rounded()
                 && number >= -2_147_483_648 && number <= 2_147_483_647:
                 // CloudEvents Integer: a signed 32-bit value.
-                attributes[name] = JSONWriter.numberText(number)
+                _ = attributes.set(name, to: JSONWriter.numberText(number))
             case .bool(let bool) where !Self.isKnownAttribute(name):
-                attributes[name] = bool ? "true" : "false"
+                _ = attributes.set(name, to: bool ? "true" : "false")
             case .null:
                 // The JSON format reads a null attribute as an absent one.
                 continue
@@ -57,7 +57,7 @@ extension ContextMessage {
                 throw .invalidAttribute(name, reason: "must be a JSON string")
             }
         }
-        let contentType = attributes["datacontenttype"] ?? Self.defaultDataContentType
+        let contentType = attributes.datacontenttype ?? Self.defaultDataContentType
         guard Self.isJSONMediaType(contentType) else {
             throw .invalidAttribute(
                 "datacontenttype",

@@ -122,29 +122,28 @@ extension ContextMessage {
     }
 
     private init(binaryProperties properties: MQTTProperties, payload: [UInt8]) throws(ContextMessageError) {
-        var attributes: [String: String] = [:]
-        attributes.reserveCapacity(properties.userProperties.count + 1)
+        var attributes = AttributeStrings()
         for property in properties.userProperties where Self.isAttributeName(property.name) {
             guard property.name != "data" else {
                 throw .invalidAttribute("data", reason: "must be the MQTT payload, not a user property")
             }
-            guard attributes.updateValue(property.value, forKey: property.name) == nil else {
+            guard attributes.set(property.name, to: property.value) else {
                 throw .duplicateAttribute(property.name)
             }
         }
         // The binding maps datacontenttype to the Content Type property; some
         // producers also send it as a user property. Accept that when they agree.
-        switch (properties.contentType, attributes["datacontenttype"]) {
+        switch (properties.contentType, attributes.datacontenttype) {
         case (let contentType?, let property?) where contentType != property:
             throw .invalidAttribute(
                 "datacontenttype",
                 reason: "user property \(ContextMessageError.quote(property)) disagrees with the MQTT Content Type \(ContextMessageError.quote(contentType))")
         case (let contentType?, _):
-            attributes["datacontenttype"] = contentType
+            attributes.datacontenttype = contentType
         case (nil, _):
             break
         }
-        let contentType = attributes["datacontenttype"] ?? Self.defaultDataContentType
+        let contentType = attributes.datacontenttype ?? Self.defaultDataContentType
         guard Self.isJSONMediaType(contentType) else {
             throw .invalidAttribute(
                 "datacontenttype",

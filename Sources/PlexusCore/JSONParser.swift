@@ -135,6 +135,19 @@ enum JSONParser {
         mutating func string() throws(JSONParseError) -> String {
             let start = index
             index += 1  // opening quote
+            // Most strings (every key) have no escape: made straight from the input,
+            // without collecting their bytes first (and small ones without allocating).
+            var end = index
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 {
+                end += 1
+            }
+            if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+                guard let string = String(validating: bytes[index..<end], as: UTF8.self) else {
+                    throw JSONParseError(offset: start, reason: "string is not valid UTF-8")
+                }
+                index = end + 1
+                return string
+            }
             var output: [UInt8] = []
             while true {
                 guard let byte = current else {
@@ -223,6 +236,14 @@ enum JSONParser {
                 if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { index += 1 }
                 guard let byte = current, Self.isDigit(byte) else { throw error("expected a digit in exponent") }
                 while let byte = current, Self.isDigit(byte) { index += 1 }
+            }
+            // An integer of up to 15 digits is exact as a Double: computed here, without
+            // formatting text for strtod (sequence numbers and timestamps are integers).
+            let digits = bytes[start] == UInt8(ascii: "-") ? start + 1 : start
+            if index - digits <= 15, !bytes[digits..<index].contains(where: { !Self.isDigit($0) }) {
+                var magnitude: Int64 = 0
+                for byte in bytes[digits..<index] { magnitude = magnitude * 10 + Int64(byte - UInt8(ascii: "0")) }
+                return digits == start ? Double(magnitude) : -Double(magnitude)
             }
             let text = String(decoding: bytes[start..<index], as: UTF8.self)
             guard let value = Double(text), value.isFinite else {

@@ -53,7 +53,7 @@ enum FixtureContent {
             clientID: "plexus-fixture")
         try store.sessionStore().apply(.inboundReceived(packetID: 9), clientID: "plexus-fixture")
         // v2: the actuation journal and the audit chain.
-        try await store.recordActuation(actuationRecord("01KA0000000000000000000009", time: time))
+        _ = try await store.recordActuation(actuationRecord("01KA0000000000000000000009", time: time))
         try await store.appendAudit(kind: "request", requestID: "01KA0000000000000000000009", detail: ["actuator": "front_door"])
         try await store.appendAudit(kind: "pending", requestID: "01KA0000000000000000000009", detail: ["quorum": 1])
         await store.close()

@@ -1,4 +1,5 @@
 import NIOCore
+import PlexusCore
 import PlexusMQTT
 import Testing
 
@@ -85,5 +86,42 @@ struct MailboxTests {
         mailbox.close()
         #expect(await mailbox.send(Self.message("k", "late"), policy: .backpressure) == false)
         #expect(await Self.drain(mailbox) == ["timer tick"])
+    }
+
+    static func describe(_ batch: inout MovingQueue<Mailbox.Item>) -> [String] {
+        var payloads: [String] = []
+        while let item = batch.popFirst() {
+            switch item {
+            case .message(let message): payloads.append("\(message.topic)=\(message.mqtt.payloadString)")
+            case .timer(let name): payloads.append("timer \(name)")
+            }
+        }
+        return payloads
+    }
+
+    @Test("the agent takes a run of backpressure items in one go, up to the limit, and they leave room")
+    func takesRuns() async {
+        let mailbox = Mailbox(capacity: 4)
+        for value in 1...4 { await mailbox.send(Self.message("k", "\(value)"), policy: .backpressure) }
+        var batch = MovingQueue<Mailbox.Item>()
+        #expect(await mailbox.next(into: &batch, limit: 3))
+        #expect(Self.describe(&batch) == ["k=1", "k=2", "k=3"])
+        #expect(mailbox.count == 1)
+        #expect(await Self.drain(mailbox) == ["k=4"])
+    }
+
+    @Test("while a droppable item is queued the agent takes one item at a time, so keep-latest still replaces it")
+    func keepLatestStaysCoalescable() async {
+        let mailbox = Mailbox(capacity: 8)
+        await mailbox.send(Self.message("k", "1"), policy: .backpressure)
+        await mailbox.send(Self.message("t/a", "1"), policy: .keepLatest, coalescingKey: "t/a")
+        await mailbox.send(Self.message("k", "2"), policy: .backpressure)
+        var batch = MovingQueue<Mailbox.Item>()
+        #expect(await mailbox.next(into: &batch))
+        #expect(Self.describe(&batch) == ["k=1"], "t/a=1 stays queued, where a newer t/a can replace it")
+        await mailbox.send(Self.message("t/a", "2"), policy: .keepLatest, coalescingKey: "t/a")
+        #expect(mailbox.droppedCount == 1)
+        #expect(await mailbox.next(into: &batch))
+        #expect(Self.describe(&batch) == ["t/a=2", "k=2"], "once it is taken only backpressure items are left")
     }
 }

@@ -1,5 +1,5 @@
 import Metrics
-import NIOCore
+import PlexusCore
 import Synchronization
 
 /// What an agent does when a subscription delivers faster than the agent handles.
@@ -33,23 +33,34 @@ final class Mailbox: Sendable {
     }
 
     private struct Entry {
-        var item: Item
+        /// Optional only so that taking the entry moves the item out (`take()`) rather
+        /// than copying it, which would retain everything the message holds once more.
+        var item: Item?
         var policy: OverflowPolicy
         var coalescingKey: String?
     }
 
     private struct State {
         /// A ring: taking the first item moves it out, nothing shifts or is copied.
-        var entries = CircularBuffer<Entry>()
+        var entries = MovingQueue<Entry>()
         var consumer: CheckedContinuation<Item?, Never>?
         var waitingSenders: [CheckedContinuation<Void, Never>] = []
         var isClosed = false
         var dropped = 0
+        /// Queued items whose policy is not backpressure (they may be replaced or dropped).
+        var droppable = 0
 
         var count: Int { entries.count }
 
         mutating func popFirst() -> Entry? {
-            entries.isEmpty ? nil : entries.removeFirst()
+            guard let entry = entries.popFirst() else { return nil }
+            if entry.policy != .backpressure { droppable -= 1 }
+            return entry
+        }
+
+        mutating func append(_ entry: Entry) {
+            if entry.policy != .backpressure { droppable += 1 }
+            entries.append(entry)
         }
     }
 
@@ -82,33 +93,40 @@ final class Mailbox: Sendable {
 
     /// Queues an item if the policy lets it in now, without waiting: the common case of
     /// ``send(_:policy:coalescingKey:)``, with no suspension point.
-    func trySend(_ item: Item, policy: OverflowPolicy, coalescingKey: String? = nil) -> SendResult {
+    ///
+    /// The item is moved out of `item` unless the result is ``SendResult/full``: moved,
+    /// not copied, since a copy would retain the message's topic, payload, properties
+    /// and context once more (objects every agent a publish fans out to shares, from
+    /// several threads).
+    func trySend(_ item: inout Item?, policy: OverflowPolicy, coalescingKey: String? = nil) -> SendResult {
         enum Outcome { case queued(CheckedContinuation<Item?, Never>?), queuedDropping, closed, full }
+        // Only keep-latest items are ever matched by key.
+        let key = policy == .keepLatest ? coalescingKey : nil
         let outcome = state.withLock { state -> Outcome in
             if state.isClosed { return .closed }
-            let entry = Entry(item: item, policy: policy, coalescingKey: coalescingKey)
             if let consumer = state.consumer {
                 // The consumer waits on an empty mailbox: hand the item over
                 // directly (resumed outside the lock).
                 state.consumer = nil
                 return .queued(consumer)
             }
-            if policy == .keepLatest, let key = coalescingKey,
-                let index = state.entries.firstIndex(where: { $0.coalescingKey == key && $0.policy == .keepLatest })
+            if let key,
+                state.entries.replaceFirst(
+                    where: { $0.coalescingKey == key && $0.policy == .keepLatest },
+                    with: { Entry(item: item.take()!, policy: policy, coalescingKey: key) })
             {
-                state.entries[index] = entry
                 state.dropped += 1
                 return .queuedDropping
             }
             if state.count < capacity {
-                state.entries.append(entry)
+                state.append(Entry(item: item.take()!, policy: policy, coalescingKey: key))
                 return .queued(nil)
             }
             if policy != .backpressure,
-                let index = state.entries.firstIndex(where: { $0.policy != .backpressure })
+                state.entries.removeFirst(where: { $0.policy != .backpressure }) != nil
             {
-                state.entries.remove(at: index)
-                state.entries.append(entry)
+                state.droppable -= 1
+                state.append(Entry(item: item.take()!, policy: policy, coalescingKey: key))
                 state.dropped += 1
                 return .queuedDropping
             }
@@ -116,12 +134,13 @@ final class Mailbox: Sendable {
         }
         switch outcome {
         case .queued(let consumer):
-            consumer?.resume(returning: item)
+            if let consumer { consumer.resume(returning: item.take()) }
             return .queued
         case .queuedDropping:
             droppedCounter?.increment()
             return .queued
         case .closed:
+            item = nil
             return .closed
         case .full:
             return .full
@@ -133,8 +152,9 @@ final class Mailbox: Sendable {
     /// - Returns: false when the mailbox is closed (the item was not queued).
     @discardableResult
     func send(_ item: Item, policy: OverflowPolicy, coalescingKey: String? = nil) async -> Bool {
+        var pending: Item? = item
         while true {
-            switch trySend(item, policy: policy, coalescingKey: coalescingKey) {
+            switch trySend(&pending, policy: policy, coalescingKey: coalescingKey) {
             case .queued:
                 return true
             case .closed:
@@ -152,47 +172,72 @@ final class Mailbox: Sendable {
         }
     }
 
+    /// Most items ``next(into:)`` takes at once.
+    static let batchLimit = 32
+
     /// The next item; nil once the mailbox is closed and empty.
     ///
     /// Takes a queued item without suspending; only an empty mailbox makes the agent wait.
     func next() async -> Item? {
-        enum Outcome { case item(Item, [CheckedContinuation<Void, Never>]), finished, wait }
+        var batch = MovingQueue<Item>(capacity: 1)
+        return await next(into: &batch, limit: 1) ? batch.popFirst() : nil
+    }
+
+    /// Moves the next items into `batch`, waiting while there are none: the first
+    /// queued item, then up to `limit` in all when every queued item is a
+    /// backpressure item. False once the mailbox is closed and empty.
+    ///
+    /// One lock and one call for a run of messages instead of one per message. Only
+    /// backpressure items (knowledge, inbox, telemetry that waits) go along with the
+    /// first: a `dropOldest` or `keepLatest` item stays queued until it is taken alone, so a
+    /// newer message of its topic can still replace it or room can still be made by
+    /// dropping it, exactly as when items were taken one at a time. The items the
+    /// agent holds are no longer counted against the capacity, so besides the mailbox
+    /// it holds at most `limit - 1` messages it has not handled yet.
+    func next(into batch: inout MovingQueue<Item>, limit: Int = Mailbox.batchLimit) async -> Bool {
+        enum Outcome { case taken(Item?, [CheckedContinuation<Void, Never>]), finished, wait }
         let capacity = self.capacity
-        func take(_ state: inout State) -> Outcome {
-            if let entry = state.popFirst() {
-                var senders: [CheckedContinuation<Void, Never>] = []
-                if !state.waitingSenders.isEmpty && state.count <= capacity / 2 {
-                    swap(&senders, &state.waitingSenders)
-                }
-                return .item(entry.item, senders)
+        func take(_ state: inout State, into batch: inout MovingQueue<Item>) -> Outcome {
+            guard var first = state.popFirst() else { return state.isClosed ? .finished : .wait }
+            batch.append(first.item.take()!)
+            // More only while every queued item is a backpressure one (the common case
+            // for knowledge); otherwise one at a time, as the doc comment says why.
+            while batch.count < limit && state.droppable == 0, var next = state.popFirst() {
+                batch.append(next.item.take()!)
             }
-            return state.isClosed ? .finished : .wait
+            var senders: [CheckedContinuation<Void, Never>] = []
+            if !state.waitingSenders.isEmpty && state.count <= capacity / 2 {
+                swap(&senders, &state.waitingSenders)
+            }
+            return .taken(nil, senders)
         }
-        switch state.withLock({ take(&$0) }) {
-        case .item(let item, let senders):
+        switch state.withLock({ take(&$0, into: &batch) }) {
+        case .taken(_, let senders):
             for sender in senders { sender.resume() }
-            return item
+            return true
         case .finished:
-            return nil
+            return false
         case .wait:
             break
         }
-        return await withCheckedContinuation { (continuation: CheckedContinuation<Item?, Never>) in
+        let handed = await withCheckedContinuation { (continuation: CheckedContinuation<Item?, Never>) in
             let outcome = state.withLock { state -> Outcome in
-                let outcome = take(&state)
+                let outcome = take(&state, into: &batch)
                 if case .wait = outcome { state.consumer = continuation }
                 return outcome
             }
             switch outcome {
-            case .item(let item, let senders):
+            case .taken(_, let senders):
                 for sender in senders { sender.resume() }
-                continuation.resume(returning: item)
+                continuation.resume(returning: nil)
             case .finished:
                 continuation.resume(returning: nil)
             case .wait:
                 break
             }
         }
+        if let handed { batch.append(handed) }
+        return !batch.isEmpty
     }
 
     /// Stops intake: senders get false, the consumer drains what is queued, then nil.

@@ -200,8 +200,8 @@ struct LocalSubscriptionIterator {
 
     func next() async throws -> BusDelivery? {
         while true {
-            while !batch.items.isEmpty {
-                if let delivery = LocalMailbox.deliverable(batch.items.removeFirst()) { return delivery }
+            while let item = batch.items.popFirst() {
+                if let delivery = LocalMailbox.deliverable(item) { return delivery }
             }
             let handle = self.handle
             let batch = self.batch
@@ -217,7 +217,7 @@ struct LocalSubscriptionIterator {
     /// The messages taken from the buffer and not handed out yet. Only the iterating
     /// task touches it (a subscription is read by one iterator), so it needs no lock.
     private final class Batch {
-        var items = CircularBuffer<LocalMailbox.Item>(initialCapacity: LocalMailbox.batchLimit)
+        var items = MovingQueue<LocalMailbox.Item>(capacity: LocalMailbox.batchLimit)
     }
 
     /// Ends the subscription when the iteration is abandoned (the iterator dropped).

@@ -13,10 +13,30 @@ struct LocalBusState {
     }
 
     struct Entry {
+        var connection: Int
         var subscription: Int
+        /// `[subscription]`, made once: every delivery carries it, and sharing one
+        /// array saves an allocation per delivery.
+        var identifiers: [UInt32]
         var filter: MQTTTopicFilter
         var options: MQTTPacket.Subscription
         var mailbox: LocalMailbox
+    }
+
+    /// Where a publish goes, with what it needs from its entry (copied per publish,
+    /// so it holds less than an ``Entry``).
+    struct Target {
+        var connection: Int
+        var identifiers: [UInt32]
+        var options: MQTTPacket.Subscription
+        var mailbox: LocalMailbox
+
+        init(_ entry: Entry) {
+            connection = entry.connection
+            identifiers = entry.identifiers
+            options = entry.options
+            mailbox = entry.mailbox
+        }
     }
 
     struct SharedGroup {
@@ -67,6 +87,10 @@ struct LocalBusState {
     private var groups: [String: SharedGroup] = [:]
     private var subscriptions: [Int: SubscriptionRecord] = [:]
     private var retained: [String: Retained] = [:]
+    /// The non-shared subscriptions matching the last topic published to: publishers
+    /// mostly publish to the same topics again, and matching every filter for every
+    /// message costs more than routing it. Cleared whenever the subscriptions change.
+    private var routeCache: (topic: String, targets: [Target])?
 
     // MARK: Connections
 
@@ -149,14 +173,14 @@ struct LocalBusState {
             }
             matching.sort { $0.0 < $1.0 }
             for (_, message) in matching {
-                prefix.append(
-                    Self.delivery(message.message, expiresAt: message.expiresAt, subscription: id,
-                                  options: options, retainedOnSubscribe: true))
+                let publish = LocalPublish(message: message.message, expiresAt: message.expiresAt, decoding: nil)
+                prefix.append(Self.delivery(publish, identifiers: [UInt32(id)], options: options, retainedOnSubscribe: true))
             }
         }
         let mailbox = LocalMailbox(capacity: capacity, retained: prefix)
+        let identifiers = [UInt32(id)]
         for (key, filter, options) in pending {
-            let entry = Entry(subscription: id, filter: filter, options: options, mailbox: mailbox)
+            let entry = Entry(connection: connection, subscription: id, identifiers: identifiers, filter: filter, options: options, mailbox: mailbox)
             if filter.isShared {
                 if shared.updateValue(entry, forKey: key) == nil {
                     groups[filter.string, default: SharedGroup(filter: filter)].members.append(key)
@@ -165,6 +189,7 @@ struct LocalBusState {
                 direct[key] = entry
             }
         }
+        routeCache = nil
         subscriptions[id] = SubscriptionRecord(connection: connection, keys: keys, mailbox: mailbox)
         return (id, mailbox)
     }
@@ -174,6 +199,7 @@ struct LocalBusState {
     @discardableResult
     mutating func removeSubscription(_ id: Int) -> LocalMailbox? {
         guard let record = subscriptions.removeValue(forKey: id) else { return nil }
+        routeCache = nil
         for key in record.keys {
             if let entry = direct[key], entry.subscription == id {
                 direct[key] = nil
@@ -207,7 +233,8 @@ struct LocalBusState {
     ) -> [(LocalMailbox, LocalMailbox.Item)]? {
         if let publisher, !isLive(publisher.connection, clientID: publisher.clientID) { return nil }
         var message = message
-        message.properties.topicAlias = nil
+        // Only when set: setting a property copies the properties' shared box.
+        if message.properties.topicAlias != nil { message.properties.topicAlias = nil }
         message.properties.subscriptionIdentifiers = []
         let expiresAt = message.properties.messageExpiryInterval.map { now + .seconds(Int64($0)) }
         if message.retain {
@@ -217,50 +244,50 @@ struct LocalBusState {
                 retained[message.topic] = Retained(message: message, expiresAt: expiresAt)
             }
         }
-        var deliveries: [(LocalMailbox, LocalMailbox.Item)] = []
-        for (key, entry) in direct where entry.filter.matches(message.topic) {
-            if entry.options.noLocal, let publisher, publisher.connection == key.connection { continue }
-            deliveries.append((
-                entry.mailbox,
-                Self.delivery(message, expiresAt: expiresAt, subscription: entry.subscription,
-                              options: entry.options, retainedOnSubscribe: false)
-            ))
+        if routeCache?.topic != message.topic {
+            var targets: [Target] = []
+            for entry in direct.values where entry.filter.matches(message.topic) {
+                targets.append(Target(entry))
+            }
+            routeCache = (message.topic, targets)
+        }
+        let targets = routeCache!.targets
+        var chosen: [Target] = []
+        for target in targets {
+            if target.options.noLocal, let publisher, publisher.connection == target.connection { continue }
+            chosen.append(target)
         }
         // Names first: advancing a cursor while iterating `groups` would copy the table.
-        let matchingGroups = groups.compactMap { $0.value.filter.matches(message.topic) ? $0.key : nil }
+        let matchingGroups = groups.isEmpty ? [] : groups.compactMap { $0.value.filter.matches(message.topic) ? $0.key : nil }
         for name in matchingGroups {
             guard let key = groups[name]?.nextMember(), let entry = shared[key] else { continue }
-            deliveries.append((
-                entry.mailbox,
-                Self.delivery(message, expiresAt: expiresAt, subscription: entry.subscription,
-                              options: entry.options, retainedOnSubscribe: false)
-            ))
+            chosen.append(Target(entry))
         }
         // Every copy carries the same topic, payload and attributes: whoever subscribes
         // to check it as a context message can share one decoding.
-        if deliveries.count > 1 {
-            let shared = SharedContextDecoding()
-            for index in deliveries.indices { deliveries[index].1.shared = shared }
+        let publish = LocalPublish(
+            message: message, expiresAt: expiresAt, decoding: chosen.count > 1 ? SharedContextDecoding() : nil)
+        return chosen.map { target in
+            (target.mailbox, Self.delivery(publish, identifiers: target.identifiers, options: target.options, retainedOnSubscribe: false))
         }
-        return deliveries
     }
 
-    /// The copy of `message` one subscription receives.
+    /// The copy of `publish` one subscription receives.
     static func delivery(
-        _ message: MQTTMessage,
-        expiresAt: ContinuousClock.Instant?,
-        subscription: Int,
+        _ publish: LocalPublish,
+        identifiers: [UInt32],
         options: MQTTPacket.Subscription,
         retainedOnSubscribe: Bool
     ) -> LocalMailbox.Item {
-        var copy = message
-        // The subscriber's QoS is a maximum (MQTT 5.0 §3.8.3.1).
-        copy.qos = min(message.qos, options.qos)
-        // Retained messages sent on subscribe carry RETAIN; live ones only with
-        // Retain As Published (§3.3.1.3).
-        copy.retain = retainedOnSubscribe || (options.retainAsPublished && message.retain)
-        // Like a broker, mark which subscription matched (what MQTTClient routes by).
-        copy.properties.subscriptionIdentifiers = [UInt32(subscription)]
-        return LocalMailbox.Item(message: copy, expiresAt: expiresAt)
+        let message = publish.message
+        return LocalMailbox.Item(
+            publish: publish,
+            // The subscriber's QoS is a maximum (MQTT 5.0 §3.8.3.1).
+            qos: min(message.qos, options.qos),
+            // Retained messages sent on subscribe carry RETAIN; live ones only with
+            // Retain As Published (§3.3.1.3).
+            retain: retainedOnSubscribe || (options.retainAsPublished && message.retain),
+            // Like a broker, mark which subscription matched (what MQTTClient routes by).
+            identifiers: identifiers)
     }
 }

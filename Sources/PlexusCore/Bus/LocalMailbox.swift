@@ -21,12 +21,16 @@ import Synchronization
 /// delivered yet: one lock, one cancellation handler and one suspension point per
 /// batch instead of per message.
 final class LocalMailbox: Sendable {
+    /// One subscriber's delivery: the publish every subscriber shares, and what is
+    /// this subscriber's own. One reference to pass along instead of a topic, a
+    /// payload, properties and a decoding, each counted on every hand-over.
     struct Item: Sendable {
-        var message: MQTTMessage
-        /// When the message expires (MQTT 5 Message Expiry Interval), if it does.
-        var expiresAt: ContinuousClock.Instant?
-        /// The context-message decoding shared with the other deliveries of its publish.
-        var shared: SharedContextDecoding?
+        var publish: LocalPublish
+        /// The QoS and RETAIN flag this subscriber receives the message with.
+        var qos: MQTTQoS
+        var retain: Bool
+        /// The subscription identifier the message is marked with, `[id]`.
+        var identifiers: [UInt32]
     }
 
     private struct Producer {
@@ -52,7 +56,7 @@ final class LocalMailbox: Sendable {
     private struct State {
         var prefix: [Item] = []
         var prefixIndex = 0
-        var buffer: CircularBuffer<Item>
+        var buffer: MovingQueue<Item>
         var producers = CircularBuffer<Producer>()
         var nextProducerID: UInt64 = 0
         /// The waiting consumer: resumed with the message handed over, or nil when the
@@ -71,7 +75,7 @@ final class LocalMailbox: Sendable {
     init(capacity: Int, retained: [Item]) {
         precondition(capacity >= 1, "a subscription buffer holds at least one message")
         self.capacity = capacity
-        var initial = State(buffer: CircularBuffer(initialCapacity: min(capacity, 64)))
+        var initial = State(buffer: MovingQueue(capacity: min(capacity, 64)))
         initial.prefix = retained
         self.state = Mutex(initial)
     }
@@ -164,7 +168,7 @@ final class LocalMailbox: Sendable {
     ///
     /// Messages may have expired by the time the consumer gets to them: it checks
     /// each with ``deliverable(_:)``.
-    func take(into batch: inout CircularBuffer<Item>) async throws -> Bool {
+    func take(into batch: inout MovingQueue<Item>) async throws -> Bool {
         enum Take {
             case taken([CheckedContinuation<Void, Never>])
             case end
@@ -172,7 +176,7 @@ final class LocalMailbox: Sendable {
             case wait
         }
         let capacity = self.capacity
-        func take(_ state: inout State, into batch: inout CircularBuffer<Item>) -> Take {
+        func take(_ state: inout State, into batch: inout MovingQueue<Item>) -> Take {
             if state.prefixIndex < state.prefix.count {
                 while state.prefixIndex < state.prefix.count && batch.count < Self.batchLimit {
                     batch.append(state.prefix[state.prefixIndex])
@@ -185,8 +189,8 @@ final class LocalMailbox: Sendable {
                 return .taken([])
             }
             if !state.buffer.isEmpty {
-                while !state.buffer.isEmpty && batch.count < Self.batchLimit {
-                    batch.append(state.buffer.removeFirst())
+                while batch.count < Self.batchLimit, let item = state.buffer.popFirst() {
+                    batch.append(item)
                 }
                 // Down to half: the longest-parked publishers' messages move in.
                 var released: [CheckedContinuation<Void, Never>] = []
@@ -270,14 +274,35 @@ final class LocalMailbox: Sendable {
     /// waited. A broker subtracts the time a message waited from its expiry interval
     /// (MQTT 5.0 §3.3.2.3.3) and never delivers an expired one; so do we.
     static func deliverable(_ item: Item) -> BusDelivery? {
-        guard let expiresAt = item.expiresAt else { return BusDelivery(message: item.message, shared: item.shared) }
-        let now = ContinuousClock.now
-        guard now < expiresAt else { return nil }
-        let remaining = expiresAt - now
-        var seconds = remaining.components.seconds
-        if remaining.components.attoseconds > 0 { seconds += 1 }
-        var message = item.message
-        message.properties.messageExpiryInterval = UInt32(clamping: max(1, seconds))
-        return BusDelivery(message: message, shared: item.shared)
+        let publish = item.publish
+        var message = publish.message
+        message.qos = item.qos
+        message.retain = item.retain
+        message.properties.subscriptionIdentifiers = item.identifiers
+        if let expiresAt = publish.expiresAt {
+            let now = ContinuousClock.now
+            guard now < expiresAt else { return nil }
+            let remaining = expiresAt - now
+            var seconds = remaining.components.seconds
+            if remaining.components.attoseconds > 0 { seconds += 1 }
+            message.properties.messageExpiryInterval = UInt32(clamping: max(1, seconds))
+        }
+        return BusDelivery(message: message, shared: publish.decoding)
+    }
+}
+
+/// One published message as routed: what every subscriber's copy shares.
+final class LocalPublish: Sendable {
+    /// The message as published, topic alias and subscription identifiers removed.
+    let message: MQTTMessage
+    /// When it expires (MQTT 5 Message Expiry Interval), if it does.
+    let expiresAt: ContinuousClock.Instant?
+    /// The context-message decoding its subscribers share; nil for a single one.
+    let decoding: SharedContextDecoding?
+
+    init(message: MQTTMessage, expiresAt: ContinuousClock.Instant?, decoding: SharedContextDecoding?) {
+        self.message = message
+        self.expiresAt = expiresAt
+        self.decoding = decoding
     }
 }

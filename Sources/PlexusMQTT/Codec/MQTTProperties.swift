@@ -34,13 +34,17 @@ public struct MQTTProperties: Sendable, Hashable {
     /// are copied through the decoder, the channel pipeline and the message
     /// types, and most packets carry few or none, so copying one reference
     /// instead of some 400 bytes keeps the message path cheap.
+    ///
+    /// The subscription identifiers are the exception, kept beside the box: a broker
+    /// (and `LocalBus`) stamps each subscriber's copy of one message with that
+    /// subscriber's identifier, and with the identifiers inside the box every copy
+    /// would allocate a box of its own and retain every string in it.
     struct Fields: Sendable, Hashable {
         var payloadFormat: MQTTPayloadFormat?
         var messageExpiryInterval: UInt32?
         var contentType: String?
         var responseTopic: String?
         var correlationData: [UInt8]?
-        var subscriptionIdentifiers: [UInt32] = []
         var sessionExpiryInterval: UInt32?
         var assignedClientIdentifier: String?
         var serverKeepAlive: UInt16?
@@ -103,10 +107,9 @@ public struct MQTTProperties: Sendable, Hashable {
     }
     /// Subscription identifiers (1…268,435,455). SUBSCRIBE carries at most one;
     /// a PUBLISH from the broker carries one for each matching subscription.
-    public var subscriptionIdentifiers: [UInt32] {
-        get { storage.fields.subscriptionIdentifiers }
-        set { modify { $0.subscriptionIdentifiers = newValue } }
-    }
+    ///
+    /// Stored outside the shared box (see `Fields`): setting it never copies the box.
+    public var subscriptionIdentifiers: [UInt32]
     public var sessionExpiryInterval: UInt32? {
         get { storage.fields.sessionExpiryInterval }
         set { modify { $0.sessionExpiryInterval = newValue } }
@@ -227,7 +230,6 @@ public struct MQTTProperties: Sendable, Hashable {
             contentType: contentType,
             responseTopic: responseTopic,
             correlationData: correlationData,
-            subscriptionIdentifiers: subscriptionIdentifiers,
             sessionExpiryInterval: sessionExpiryInterval,
             assignedClientIdentifier: assignedClientIdentifier,
             serverKeepAlive: serverKeepAlive,
@@ -251,19 +253,22 @@ public struct MQTTProperties: Sendable, Hashable {
             sharedSubscriptionAvailable: sharedSubscriptionAvailable,
         )
         storage = fields == Self.empty.fields ? Self.empty : Storage(fields)
+        self.subscriptionIdentifiers = subscriptionIdentifiers
     }
 
     /// True when no property is set; such a list encodes as a single zero byte.
     public var isEmpty: Bool {
-        storage === Self.empty || storage.fields == Self.empty.fields
+        subscriptionIdentifiers.isEmpty && (storage === Self.empty || storage.fields == Self.empty.fields)
     }
 
     public static func == (lhs: MQTTProperties, rhs: MQTTProperties) -> Bool {
-        lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields
+        lhs.subscriptionIdentifiers == rhs.subscriptionIdentifiers
+            && (lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields)
     }
 
     public func hash(into hasher: inout Hasher) {
         storage.fields.hash(into: &hasher)
+        subscriptionIdentifiers.hash(into: &hasher)
     }
 }
 
