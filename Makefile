@@ -1,5 +1,6 @@
 # Plexus developer and CI entry points. Every step says what it does.
 #   make deps    system packages (scripts/install-deps.sh) + Python test venv (scripts/python-env.sh)
+#                + the local model venv (scripts/llm-env.sh: llama.cpp server + SmolLM2; ~10 min once)
 #   make build   debug build
 #   make test    deps, build with tests, run all tests (PLEXUS_PYTHON points at the venv python),
 #                then build and test the user-package example in Examples/DewPoint
@@ -24,6 +25,8 @@ deps:
 	@scripts/install-deps.sh
 	@echo "==> [deps] python test venv: scripts/python-env.sh"
 	@scripts/python-env.sh
+	@echo "==> [deps] local model venv (llama-cpp-python server + SmolLM2 GGUF): scripts/llm-env.sh"
+	@scripts/llm-env.sh
 
 build:
 	@echo "==> [build] swift build"

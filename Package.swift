@@ -62,7 +62,19 @@ let package = Package(
             ]
         ),
         // Language models (DESIGN.md): the LanguageModel protocol and chat types.
-        .target(name: "PlexusLLM", dependencies: ["PlexusCore"]),
+        // Providers talk HTTP on NIO directly (docs/models.md: why not AsyncHTTPClient);
+        // resilience counts in swift-metrics.
+        .target(
+            name: "PlexusLLM",
+            dependencies: [
+                "PlexusCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
         // Agent memory in SQLite (DESIGN.md, docs/memory.md): message log, facts, recall,
         // context windows, the durable MQTT session and the outbox.
         .target(
@@ -164,7 +176,22 @@ let package = Package(
         ),
         .testTarget(name: "PlexusPolicyTests", dependencies: ["PlexusPolicy", "PlexusCore", "PlexusTesting"]),
         // Fixtures/ is read through #filePath (as the dev set beside the repo is), not bundled.
-        .testTarget(name: "PlexusLLMTests", dependencies: ["PlexusLLM"], exclude: ["Fixtures"]),
+        // The in-process HTTP fixtures run on NIOHTTP1; the local-model tests start llama.cpp's server.
+        .testTarget(
+            name: "PlexusLLMTests",
+            dependencies: [
+                "PlexusLLM",
+                "Plexus",
+                "PlexusCore",
+                "PlexusTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            exclude: ["Fixtures"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -39,7 +39,7 @@ public struct PlexusCommand: AsyncParsableCommand {
             subcommands: [
                 CheckCommand.self, RunCommand.self, PubCommand.self, SubCommand.self, TailCommand.self, AgentsCommand.self,
                 BenchCommand.self, GuardCommand.self, ApprovalsCommand.self, ApproveCommand.self, DenyCommand.self, AuditCommand.self,
-                MemoryCommand.self,
+                MemoryCommand.self, AskCommand.self,
             ]
         )
     }

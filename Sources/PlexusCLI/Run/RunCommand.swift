@@ -117,6 +117,8 @@ struct RunCommand: AsyncParsableCommand {
                 options.metricsFactory = factory
                 registry = prometheus
             }
+            // Agents' models from the manifest's models:, with retries, breakers and metrics (docs/models.md).
+            options.models = ManifestModelProvider(manifest: manifest, metricsFactory: options.metricsFactory)
             let gate = try makeGate(manifest, bus: bus, memory: memory, logger: logger)
             options.actuationGate = gate
             let runtime: PlexusRuntime

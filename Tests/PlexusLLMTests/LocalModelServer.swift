@@ -1,0 +1,87 @@
+import Foundation
+import PlexusLLM
+import PlexusTesting
+
+/// llama-cpp-python's OpenAI-compatible server on a free loopback port, running the
+/// SmolLM2-135M GGUF that scripts/llm-env.sh installs (`make deps`).
+///
+/// A missing install is a failure that says how to fix it, not a skip: CI runs
+/// `make deps`, so a skip would only hide a broken install step.
+final class LocalModelServer: Sendable {
+    let process: TestProcess
+    let port: Int
+    var baseURL: URL { URL(string: "http://127.0.0.1:\(port)/v1")! }
+
+    struct Missing: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// The repository root (this file is Tests/PlexusLLMTests/LocalModelServer.swift).
+    static var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    /// The venv python and the GGUF, from `scripts/llm-env.sh --print-python/--print-model`
+    /// (or PLEXUS_LLM_PYTHON / PLEXUS_LLM_MODEL).
+    static func locate() async throws -> (python: String, model: String) {
+        let environment = ProcessInfo.processInfo.environment
+        if let python = environment["PLEXUS_LLM_PYTHON"], let model = environment["PLEXUS_LLM_MODEL"] {
+            return (python, model)
+        }
+        let script = repositoryRoot.appendingPathComponent("scripts/llm-env.sh").path
+        let python = try await TestProcess.run("bash", [script, "--print-python"], timeout: .seconds(60))
+        let model = try await TestProcess.run("bash", [script, "--print-model"], timeout: .seconds(60))
+        guard python.succeeded, model.succeeded else {
+            throw Missing(
+                description: "the local model (llama-cpp-python + SmolLM2) is not installed: run `make deps` "
+                    + "(or scripts/llm-env.sh; about 10 minutes the first time). \(python.standardError)")
+        }
+        return (
+            python.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines),
+            model.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+        )
+    }
+
+    private init(process: TestProcess, port: Int) {
+        self.process = process
+        self.port = port
+    }
+
+    /// Starts the server and waits until `/v1/models` answers.
+    static func start() async throws -> LocalModelServer {
+        let (python, model) = try await locate()
+        let port = try Loopback.freePort()
+        // nice: the model uses every core it gets, and the rest of the suite runs beside it.
+        let process = try TestProcess.launch(
+            "nice",
+            [
+                "-n", "10", python, "-m", "llama_cpp.server", "--model", model, "--host", "127.0.0.1", "--port", String(port), "--n_ctx", "2048",
+                "--n_threads", "2",
+            ])
+        let server = LocalModelServer(process: process, port: port)
+        let transport = NIOHTTPTransport()
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(120)
+        while clock.now < deadline {
+            if process.isFinished {
+                let output = await process.terminate()
+                throw Missing(description: "llama_cpp.server exited at start:\n\(output)")
+            }
+            if let response = try? await transport.send(
+                ModelHTTPRequest(method: "GET", url: server.baseURL.appendingPathComponent("models")),
+                timeouts: HTTPTimeouts(connect: .seconds(1), read: .seconds(5), total: .seconds(5)), unreachableHint: ""),
+                response.status == 200
+            {
+                _ = try? await response.collect()
+                return server
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        let output = await process.terminate()
+        throw Missing(description: "llama_cpp.server did not answer /v1/models within 120 s:\n\(output)")
+    }
+
+    func stop() async {
+        _ = await process.terminate()
+    }
+}
