@@ -83,6 +83,8 @@ let package = Package(
                 "PlexusCore",
                 "PlexusMQTT",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for the message log's hot insert (MessageLog.insert).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]

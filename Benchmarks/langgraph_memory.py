@@ -1,16 +1,23 @@
 #!/usr/bin/env python3
 """LangGraph SQLite checkpointer peer for `plexus bench memory` (langgraph-checkpoint-sqlite 3).
 
-  langgraph_memory.py --updates N --db FILE
+  langgraph_memory.py --rows FILE --db FILE [--synchronous normal]
 
-Writes N state updates with LangGraph's `SqliteSaver`, the way a LangGraph agent persists
-its state after each step: one `put` per update on one thread, each carrying a context
-message of the same shape as the rows `plexus bench memory` logs (topic, envelope, agent,
-direction, time) as the channel value. `SqliteSaver` commits every `put`, which is what
-its users get; nothing is tuned here.
+Writes one state update per row of FILE with LangGraph's `SqliteSaver`, the way a
+LangGraph agent persists its state after each step: one `put` per update on one thread,
+the update's channel value being the row, the same message `plexus bench memory` logs
+(topic, direction, agent, time and the CloudEvents envelope as a dict). FILE is JSON
+lines, made by the bench from the same rows as every other tool; it is read and parsed
+before the clock starts, as the sqlite3 CLI's SQL file is written before its clock starts.
+
+`SqliteSaver` commits every `put` on a WAL database. As shipped, the connection keeps
+SQLite's default `synchronous = FULL` (an fsync per commit): that is what its users
+get. With `--synchronous normal` the connection is set as Plexus's memory store sets
+its own (`synchronous = NORMAL`: a commit survives a process crash, a power cut may lose
+the last ones), so the two differ only in committing per update rather than per batch.
 
 Prints progress on stderr and one JSON line on stdout:
-  {"updates": N, "seconds": s, "langgraph_checkpoint_sqlite": "3.1.2"}
+  {"updates": N, "seconds": s, "langgraph_checkpoint_sqlite": "3.1.2", "synchronous": 2}
 """
 import argparse
 import json
@@ -27,46 +34,37 @@ except ImportError:
     sys.exit(3)
 
 
-def envelope(i: int) -> dict:
-    room = ("hall", "living", "kitchen", "cellar")[i % 4]
-    return {
-        "topic": f"plexus/knowledge/climate/{room}",
-        "direction": "in",
-        "agent": f"agent-{i % 10}",
-        "time": 1_780_000_000 + i / 1000,
-        "envelope": {
-            "specversion": "1.0", "id": f"01JDBENCH{i:017d}", "source": "summariser",
-            "type": "plexus.observation", "subject": f"climate/{room}", "time": "2026-11-26T12:00:00Z",
-            "datacontenttype": "application/json", "trust": "untrusted",
-            "data": {"room": room, "celsius": 20 + (i % 50) / 10, "humidity": 40 + i % 30},
-        },
-    }
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--updates", type=int, required=True)
+    parser.add_argument("--rows", required=True, help="JSON lines: topic, direction, agent, time, envelope")
     parser.add_argument("--db", required=True)
+    parser.add_argument("--synchronous", choices=["normal"], help="set PRAGMA synchronous (default: SQLite's, FULL)")
     args = parser.parse_args()
 
+    with open(args.rows, encoding="utf-8") as file:
+        rows = [json.loads(line) for line in file if line.strip()]
+
     connection = sqlite3.connect(args.db, check_same_thread=False)
+    if args.synchronous:
+        connection.execute(f"PRAGMA synchronous = {args.synchronous.upper()}")
     saver = SqliteSaver(connection)
     saver.setup()
+    synchronous = connection.execute("PRAGMA synchronous").fetchone()[0]
     config = {"configurable": {"thread_id": "bench", "checkpoint_ns": ""}}
-    progress_every = max(args.updates // 10, 1)
+    progress_every = max(len(rows) // 10, 1)
     started = time.perf_counter()
-    for i in range(args.updates):
+    for i, row in enumerate(rows):
         checkpoint = empty_checkpoint()
-        checkpoint["channel_values"] = {"message": envelope(i)}
+        checkpoint["channel_values"] = {"message": row}
         checkpoint["channel_versions"] = {"message": i + 1}
         config = saver.put(config, checkpoint, {"source": "loop", "step": i}, {"message": i + 1})
         if (i + 1) % progress_every == 0:
-            print(f"langgraph: {i + 1:,} / {args.updates:,} updates", file=sys.stderr, flush=True)
+            print(f"langgraph: {i + 1:,} / {len(rows):,} updates", file=sys.stderr, flush=True)
     seconds = time.perf_counter() - started
     connection.close()
     print(json.dumps({
-        "updates": args.updates, "seconds": seconds,
-        "langgraph_checkpoint_sqlite": version("langgraph-checkpoint-sqlite"),
+        "updates": len(rows), "seconds": seconds,
+        "langgraph_checkpoint_sqlite": version("langgraph-checkpoint-sqlite"), "synchronous": synchronous,
     }))
     return 0
 

@@ -27,6 +27,8 @@ public struct LoggedMessage: Sendable, Hashable {
     public var messageID: String?
     public var kind: ContextMessageKind?
     public var subject: String?
+    /// The agent or device that sent it (its `source` attribute), for a context message.
+    public var source: String?
     /// The conversation it belongs to (its first message's id), for a context message.
     public var correlationID: String?
     public var trust: ContextMessageTrust?

@@ -9,7 +9,7 @@ import GRDB
 /// `PLEXUS_WRITE_MEMORY_FIXTURE=1` (see `MigrationTests`).
 enum MemorySchema {
     /// Identifiers of all migrations, oldest first. The schema version is their count.
-    static let versions = ["v1", "v2"]
+    static let versions = ["v1", "v2", "v3"]
 
     /// The schema version this build writes.
     static var currentVersion: Int { versions.count }
@@ -18,6 +18,7 @@ enum MemorySchema {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1", migrate: v1)
         migrator.registerMigration("v2", migrate: v2)
+        migrator.registerMigration("v3", migrate: v3)
         return migrator
     }
 
@@ -181,6 +182,60 @@ enum MemorySchema {
                 hash TEXT NOT NULL
             );
             CREATE INDEX audit_request ON audit(request_id) WHERE request_id IS NOT NULL;
+            """)
+    }
+
+    /// The message log's search index holds the searchable text, not the whole envelope.
+    ///
+    /// v1 indexed every message's full CloudEvents JSON: every key, id, timestamp and
+    /// content type became a token, which made the index the larger half of the file and
+    /// every logged message slow to index. From v3 the index holds, per message, the
+    /// topic, subject, type (`kind`), source, message id and `data` (the payload, for
+    /// messages that are not context messages), read through the `message_text` view, so
+    /// the text indexed, deleted and shown in snippets is the same by construction.
+    ///
+    /// The insert trigger is gone: a trigger that writes to an FTS5 table makes SQLite
+    /// open a statement savepoint per inserted row, and FTS5 flushes its pending index
+    /// on every savepoint, so each logged message became a segment of its own. The
+    /// writer indexes each run of logged messages with one `INSERT … SELECT` instead
+    /// (``MessageLog/index(from:through:in:)``). Deleting stays a trigger (before the
+    /// row goes, so the view can still read it). `source` becomes a column, so the
+    /// index does not parse the envelope for it; existing rows get it from their
+    /// envelope, and the index is rebuilt from the existing rows.
+    ///
+    /// The readings index goes, and the agent's index carries what it held:
+    /// `message_agent_time` becomes `(agent, time, topic, value)`. v1's readings index
+    /// `(agent, topic, time)` put each new reading in the middle of the index (one place
+    /// per topic), so every commit rewrote a page per topic that had a reading in the
+    /// batch, which doubled the cost of logging telemetry. Keyed by agent and time, the
+    /// one index grows at one end per agent, still orders an agent's messages by time,
+    /// and answers the telemetry aggregates without reading the rows.
+    private static func v3(_ db: Database) throws {
+        try db.execute(sql: """
+            DROP TRIGGER message_fts_insert;
+            DROP TRIGGER message_fts_delete;
+            DROP TABLE message_fts;
+            DROP INDEX message_reading;
+            DROP INDEX message_agent_time;
+            CREATE INDEX message_agent_time ON message(agent, time, topic, value);
+            ALTER TABLE message ADD COLUMN source TEXT;
+            UPDATE message SET source = json_extract(envelope, '$.source')
+            WHERE message_id IS NOT NULL AND json_valid(envelope);
+            CREATE VIEW message_text AS
+            SELECT id, topic, subject, kind, source, message_id,
+                   CASE WHEN message_id IS NOT NULL AND json_valid(envelope) THEN json_extract(envelope, '$.data')
+                        ELSE envelope END AS body
+            FROM message;
+            CREATE VIRTUAL TABLE message_fts USING fts5(
+                topic, subject, kind, source, message_id, body,
+                content = 'message_text', content_rowid = 'id',
+                tokenize = 'unicode61 remove_diacritics 2'
+            );
+            CREATE TRIGGER message_fts_delete BEFORE DELETE ON message BEGIN
+                INSERT INTO message_fts(message_fts, rowid, topic, subject, kind, source, message_id, body)
+                SELECT 'delete', id, topic, subject, kind, source, message_id, body FROM message_text WHERE id = old.id;
+            END;
+            INSERT INTO message_fts(message_fts) VALUES ('rebuild');
             """)
     }
 }

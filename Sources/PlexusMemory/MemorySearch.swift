@@ -42,7 +42,8 @@ public struct SearchScope: OptionSet, Sendable, Hashable {
     public let rawValue: Int
     public init(rawValue: Int) { self.rawValue = rawValue }
 
-    /// The message log (topic, subject, envelope or payload).
+    /// The message log: topic, subject, type, source, message id, and the `data` of a
+    /// context message or the payload of another message.
     public static let messages = SearchScope(rawValue: 1)
     /// Facts (subject, predicate, value), superseded ones included.
     public static let facts = SearchScope(rawValue: 2)
@@ -76,35 +77,23 @@ extension MemoryStore {
         _ query: SearchQuery, agent: String? = nil, in scope: SearchScope = .all, limit: Int = 20
     ) async throws(MemoryError) -> [SearchHit] {
         guard let match = query.matchExpression, limit > 0 else { return [] }
-        let agentFilter = agent == nil ? "" : "AND m.agent = :agent"
         var arguments: [String: (any DatabaseValueConvertible)?] = ["match": match, "limit": limit]
         if let agent { arguments["agent"] = agent }
         let statementArguments = StatementArguments(arguments)
-        let messageSQL = """
-            SELECT \(LoggedMessage.columns.split(separator: ",").map { "m." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")),
-                   bm25(message_fts) AS rank, snippet(message_fts, -1, '[', ']', '…', 16) AS excerpt
-            FROM message_fts JOIN message AS m ON m.id = message_fts.rowid
-            WHERE message_fts MATCH :match \(agentFilter)
-            ORDER BY rank LIMIT :limit
-            """
-        let factSQL = """
-            SELECT \(Fact.columns.split(separator: ",").map { "m." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")),
-                   bm25(fact_fts) AS rank, snippet(fact_fts, -1, '[', ']', '…', 16) AS excerpt
-            FROM fact_fts JOIN fact AS m ON m.id = fact_fts.rowid
-            WHERE fact_fts MATCH :match \(agentFilter)
-            ORDER BY rank LIMIT :limit
-            """
+        let messageSQL = Self.searchSQL(
+            index: "message_fts", table: "message", columns: LoggedMessage.columns, byAgent: agent != nil)
+        let factSQL = Self.searchSQL(index: "fact_fts", table: "fact", columns: Fact.columns, byAgent: agent != nil)
         do {
             let hits = try await read { db in
                 var hits: [SearchHit] = []
                 if scope.contains(.messages) {
-                    for row in try Row.fetchAll(db, sql: messageSQL, arguments: statementArguments) {
-                        hits.append(SearchHit(item: .message(LoggedMessage(row: row)), score: -(row["rank"] as Double), snippet: row["excerpt"]))
+                    for row in try Row.fetchAll(db.cachedStatement(sql: messageSQL), arguments: statementArguments) {
+                        hits.append(SearchHit(item: .message(LoggedMessage(row: row)), score: -(row["score"] as Double), snippet: row["excerpt"]))
                     }
                 }
                 if scope.contains(.facts) {
-                    for row in try Row.fetchAll(db, sql: factSQL, arguments: statementArguments) {
-                        hits.append(SearchHit(item: .fact(try Fact(row: row)), score: -(row["rank"] as Double), snippet: row["excerpt"]))
+                    for row in try Row.fetchAll(db.cachedStatement(sql: factSQL), arguments: statementArguments) {
+                        hits.append(SearchHit(item: .fact(try Fact(row: row)), score: -(row["score"] as Double), snippet: row["excerpt"]))
                     }
                 }
                 return hits
@@ -113,6 +102,31 @@ extension MemoryStore {
         } catch where error.kind == .other && error.detail.contains("fts5") {
             throw MemoryError(.invalidArgument, path: path, detail: "search \(match): \(error.detail)")
         }
+    }
+}
+
+extension MemoryStore {
+    /// The search of one table: rank first, then fetch and make snippets of the best.
+    ///
+    /// The inner query ranks every match by BM25 (after the agent filter, so an agent
+    /// gets its own best `limit`) and keeps the ids of the best `limit`; only those are
+    /// joined to their rows and get a snippet, which reads and re-tokenizes the row's
+    /// text. Making snippets for every match before sorting, as a plain
+    /// `ORDER BY rank LIMIT` does, cost most of the time of a search with many matches.
+    /// `CROSS JOIN` keeps SQLite from starting at the table (by agent) and probing the
+    /// index once per row of the agent.
+    static func searchSQL(index: String, table: String, columns: String, byAgent: Bool) -> String {
+        let qualified = columns.split(separator: ",").map { "m." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+        let filter = byAgent ? "CROSS JOIN \(table) AS a ON a.id = \(index).rowid WHERE \(index) MATCH :match AND a.agent = :agent" : "WHERE \(index) MATCH :match"
+        return """
+            WITH hit AS (
+                SELECT \(index).rowid AS id, bm25(\(index)) AS score FROM \(index) \(filter)
+                ORDER BY score LIMIT :limit)
+            SELECT \(qualified), hit.score AS score, snippet(\(index), -1, '[', ']', '…', 16) AS excerpt
+            FROM hit CROSS JOIN \(index) CROSS JOIN \(table) AS m
+            WHERE \(index) MATCH :match AND \(index).rowid = hit.id AND m.id = hit.id
+            ORDER BY hit.score
+            """
     }
 }
 

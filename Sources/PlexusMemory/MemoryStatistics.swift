@@ -36,11 +36,18 @@ public struct MemoryStatistics: Sendable, Hashable {
     public var freePages: Int
     /// Page size in bytes.
     public var pageSize: Int
-    /// Rows per table: `message`, `fact`, `agent_state`, `turn`, `summary`, `outbox`,
-    /// `mqtt_outbound`, `mqtt_inbound_qos2`.
+    /// Rows per table, for each of ``tables``.
     public var rowCounts: [String: Int]
     /// Outbox entries recorded and not yet marked published.
     public var unpublishedOutbox: Int
     /// The writer's counters.
     public var writes: Writes
+
+    /// The tables ``rowCounts`` counts, in the order `plexus memory stats` lists them:
+    /// every table of the schema that holds rows (not the search indexes, which mirror
+    /// `message` and `fact`).
+    public static let tables = [
+        "message", "fact", "agent_state", "turn", "summary", "outbox", "mqtt_outbound", "mqtt_inbound_qos2",
+        "actuation", "audit",
+    ]
 }

@@ -5,7 +5,7 @@ import PlexusMQTT
 
 extension LoggedMessage {
     static let columns =
-        "id, agent, direction, topic, time, message_id, kind, subject, correlation_id, trust, envelope, value"
+        "id, agent, direction, topic, time, message_id, kind, subject, source, correlation_id, trust, envelope, value"
 
     init(row: Row) {
         self.init(
@@ -17,6 +17,7 @@ extension LoggedMessage {
             messageID: row["message_id"],
             kind: (row["kind"] as String?).flatMap(ContextMessageKind.init(rawValue:)),
             subject: row["subject"],
+            source: row["source"],
             correlationID: row["correlation_id"],
             trust: (row["trust"] as String?).flatMap(ContextMessageTrust.init(rawValue:)),
             envelope: row["envelope"],
@@ -55,26 +56,36 @@ extension MemoryStore {
             try Row.fetchAll(db, sql: sql, arguments: statementArguments).map(LoggedMessage.init(row:))
         }
     }
+}
 
-    func insertMessage(
-        agent: String, direction: MessageDirection, topic: String, time: Date?, messageID: String?,
-        kind: String?, subject: String?, correlationID: String?, trust: String?, envelope: String, value: Double?,
-        waitForCommit: Bool
-    ) async throws(MemoryError) {
-        let milliseconds = MillisecondTime.milliseconds(time ?? now())
-        try await write("log \(direction.rawValue) \(topic)", waitForCommit: waitForCommit) { db in
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO message (agent, direction, topic, time, message_id, kind, subject, correlation_id,
-                                         trust, envelope, value)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """
-            ).execute(
-                arguments: [
-                    agent, direction.rawValue, topic, milliseconds, messageID, kind, subject, correlationID, trust,
-                    envelope, value,
-                ])
-        }
+/// One message for ``AgentMemory/log(contentsOf:waitForCommit:)``: a context message on
+/// its topic, or another MQTT message, received or sent.
+public struct MessageLogEntry: Sendable {
+    var row: MessageRow
+    var date: Date?
+
+    /// A context message received or sent on `topic`; `time` defaults to when it is logged.
+    public static func context(
+        _ message: ContextMessage, topic: String, direction: MessageDirection, time: Date? = nil
+    ) -> MessageLogEntry {
+        MessageLogEntry(
+            row: MessageRow(
+                agent: "", direction: direction, topic: topic, time: 0, messageID: message.id.string,
+                kind: message.kind.rawValue, subject: message.subject, source: message.source,
+                correlationID: message.conversationID, trust: message.trust.rawValue,
+                envelope: message.cloudEvent.jsonString, value: NumericReading.value(of: message.data)),
+            date: time)
+    }
+
+    /// Another MQTT message (telemetry, a command), its payload kept as UTF-8 text; a
+    /// numeric reading in it feeds ``AgentMemory/telemetry(topic:from:to:window:)``.
+    public static func mqtt(_ message: MQTTMessage, direction: MessageDirection, time: Date? = nil) -> MessageLogEntry {
+        let text = message.payloadString
+        return MessageLogEntry(
+            row: MessageRow(
+                agent: "", direction: direction, topic: message.topic, time: 0, messageID: nil, kind: nil, subject: nil,
+                source: nil, correlationID: nil, trust: nil, envelope: text, value: NumericReading.value(ofPayload: text)),
+            date: time)
     }
 }
 
@@ -90,11 +101,7 @@ extension AgentMemory {
         _ message: ContextMessage, topic: String, direction: MessageDirection, time: Date? = nil,
         waitForCommit: Bool = false
     ) async throws(MemoryError) {
-        try await store.insertMessage(
-            agent: agentID, direction: direction, topic: topic, time: time, messageID: message.id.string,
-            kind: message.kind.rawValue, subject: message.subject, correlationID: message.conversationID,
-            trust: message.trust.rawValue, envelope: message.cloudEvent.jsonString,
-            value: NumericReading.value(of: message.data), waitForCommit: waitForCommit)
+        try await log(contentsOf: CollectionOfOne(.context(message, topic: topic, direction: direction, time: time)), waitForCommit: waitForCommit)
     }
 
     /// Logs another MQTT message (telemetry, a command) this agent received or sent.
@@ -102,11 +109,35 @@ extension AgentMemory {
     public func log(
         _ message: MQTTMessage, direction: MessageDirection, time: Date? = nil, waitForCommit: Bool = false
     ) async throws(MemoryError) {
-        let text = message.payloadString
-        try await store.insertMessage(
-            agent: agentID, direction: direction, topic: message.topic, time: time, messageID: nil, kind: nil,
-            subject: nil, correlationID: nil, trust: nil, envelope: text, value: NumericReading.value(ofPayload: text),
-            waitForCommit: waitForCommit)
+        try await log(contentsOf: CollectionOfOne(.mqtt(message, direction: direction, time: time)), waitForCommit: waitForCommit)
+    }
+
+    /// Logs several messages with one call: what the runtime does with each batch it
+    /// takes from an agent's mailbox.
+    ///
+    /// The rows join the writer's queue together, in order, and commit in the same
+    /// transaction (past ``MemoryConfiguration/maximumBatchSize`` rows, in consecutive
+    /// ones): one queue operation for the batch, and one search-index update per
+    /// transaction. Returns once queued unless `waitForCommit` is set; then a row that
+    /// fails alone throws its error once the others are committed.
+    ///
+    /// ```swift
+    /// try await memory.log(contentsOf: received.map { .context($0, topic: topic, direction: .received) })
+    /// ```
+    public func log(contentsOf entries: some Sequence<MessageLogEntry>, waitForCommit: Bool = false) async throws(MemoryError) {
+        var now: Int64?
+        let rows = entries.map { entry in
+            var row = entry.row
+            row.agent = agentID
+            if let date = entry.date {
+                row.time = MillisecondTime.milliseconds(date)
+            } else {
+                if now == nil { now = MillisecondTime.milliseconds(store.now()) }
+                row.time = now!
+            }
+            return row
+        }
+        try await store.log(rows, waitForCommit: waitForCommit)
     }
 
     /// This agent's most recent logged messages, newest first.

@@ -18,32 +18,11 @@ extension MemoryStore {
             limit.maximumAge.map { now - MillisecondTime.milliseconds($0) }
         }
         var report = PruneReport()
-        // Candidates: (table, the ids the limit may delete, ordered newest first, with a time column).
-        report.messages = try await prune(
-            "message", candidates: "SELECT id, time AS t FROM message", limit: policy.messages, cutoff: cutoff(policy.messages))
-        report.facts = try await prune(
-            "fact",
-            candidates: """
-                SELECT id, recorded_at AS t FROM (
-                    SELECT id, recorded_at, ROW_NUMBER() OVER (
-                        PARTITION BY agent, subject, predicate ORDER BY valid_from DESC, id DESC) AS position
-                    FROM fact) WHERE position > 1
-                """,
-            limit: policy.facts, cutoff: cutoff(policy.facts))
-        report.turns = try await prune(
-            "turn", candidates: "SELECT id, time AS t FROM turn", limit: policy.turns, cutoff: cutoff(policy.turns))
-        report.summaries = try await prune(
-            "summary",
-            candidates: """
-                SELECT id, time AS t FROM (
-                    SELECT id, time, ROW_NUMBER() OVER (
-                        PARTITION BY agent, conversation ORDER BY covers_until DESC, id DESC) AS position
-                    FROM summary) WHERE position > 1
-                """,
-            limit: policy.summaries, cutoff: cutoff(policy.summaries))
-        report.outbox = try await prune(
-            "outbox", candidates: "SELECT id, published_at AS t FROM outbox WHERE published_at IS NOT NULL",
-            limit: policy.outbox, cutoff: cutoff(policy.outbox))
+        for table in RetentionPolicy.Table.allCases {
+            let limit = policy[table]
+            report[table] = try await prune(
+                table.tableName, candidates: Self.pruneCandidates(table), limit: limit, cutoff: cutoff(limit))
+        }
         if report.total > 0 {
             configuration.logger.info(
                 "memory pruned",
@@ -53,6 +32,31 @@ extension MemoryStore {
                 ])
         }
         return report
+    }
+
+    /// The rows of `table` a limit may delete, with a time column `t` to age them by:
+    /// never the latest fact of an agent, subject and predicate, the latest summary of
+    /// a conversation, or an unpublished outbox entry.
+    private static func pruneCandidates(_ table: RetentionPolicy.Table) -> String {
+        switch table {
+        case .messages: "SELECT id, time AS t FROM message"
+        case .facts:
+            """
+            SELECT id, recorded_at AS t FROM (
+                SELECT id, recorded_at, ROW_NUMBER() OVER (
+                    PARTITION BY agent, subject, predicate ORDER BY valid_from DESC, id DESC) AS position
+                FROM fact) WHERE position > 1
+            """
+        case .turns: "SELECT id, time AS t FROM turn"
+        case .summaries:
+            """
+            SELECT id, time AS t FROM (
+                SELECT id, time, ROW_NUMBER() OVER (
+                    PARTITION BY agent, conversation ORDER BY covers_until DESC, id DESC) AS position
+                FROM summary) WHERE position > 1
+            """
+        case .outbox: "SELECT id, published_at AS t FROM outbox WHERE published_at IS NOT NULL"
+        }
     }
 
     /// Deletes, chunk by chunk, the candidate rows older than `cutoff`, then those beyond
@@ -110,7 +114,7 @@ extension MemoryStore {
 
     /// Row counts, file sizes and writer counters.
     public func statistics() async throws(MemoryError) -> MemoryStatistics {
-        let tables = ["message", "fact", "agent_state", "turn", "summary", "outbox", "mqtt_outbound", "mqtt_inbound_qos2"]
+        let tables = MemoryStatistics.tables
         let migrator = MemorySchema.migrator
         let (counts, unpublished, freePages, pageSize, version) = try await read { db in
             var counts: [String: Int] = [:]
@@ -131,6 +135,6 @@ extension MemoryStore {
         return MemoryStatistics(
             path: path, schemaVersion: version, fileSize: database + wal + size(path + "-shm"),
             databaseSize: database, walSize: wal, freePages: freePages, pageSize: pageSize, rowCounts: counts,
-            unpublishedOutbox: unpublished, writes: await writer.counters)
+            unpublishedOutbox: unpublished, writes: writer.counters)
     }
 }

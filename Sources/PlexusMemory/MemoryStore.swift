@@ -142,10 +142,31 @@ public final class MemoryStore: Sendable {
     ) async throws(MemoryError) {
         guard !isClosed else { throw MemoryError(.closed, path: path, detail: "\(label) after close") }
         do {
-            try await writer.submit(label: label, waitForCommit: waitForCommit, body)
+            try await writer.submit(.body(label: label, body), waitForCommit: waitForCommit)
         } catch {
             throw MemoryError.wrapping(error, path: path)
         }
+    }
+
+    /// Queues message-log rows on the single writer (one prepared insert each, indexed
+    /// for search together); with `waitForCommit`, returns once committed.
+    func log(_ rows: [MessageRow], waitForCommit: Bool) async throws(MemoryError) {
+        guard !rows.isEmpty else { return }
+        guard !isClosed else { throw MemoryError(.closed, path: path, detail: "\(rows[0].label) after close") }
+        // A long call goes in batch-sized pieces, so one call cannot make a transaction
+        // (or the queue) grow past the configured bounds. Each piece is written whatever
+        // befell the one before; the first failure is thrown at the end.
+        let size = max(1, configuration.maximumBatchSize)
+        var failure: MemoryError?
+        for start in stride(from: 0, to: rows.count, by: size) {
+            let piece = rows.count <= size ? rows : Array(rows[start..<min(start + size, rows.count)])
+            do {
+                try await writer.submit(.messages(piece), waitForCommit: waitForCommit)
+            } catch {
+                failure = failure ?? MemoryError.wrapping(error, path: path)
+            }
+        }
+        if let failure { throw failure }
     }
 
     /// Queues a write that produces a value and waits for its commit.

@@ -1,5 +1,6 @@
 import GRDB
 import Logging
+import Synchronization
 
 /// The store's single writer: queues writes and commits each batch in one transaction.
 ///
@@ -7,21 +8,60 @@ import Logging
 /// far more than an insert, so committing every logged message on its own caps the
 /// log at a few thousand rows a second. Writes instead join a FIFO queue; while one
 /// batch commits the next accumulates, and up to ``MemoryConfiguration/maximumBatchSize``
-/// of them are committed together (group commit). Under light load a batch is one write,
+/// rows are committed together (group commit). Under light load a batch is one write,
 /// so latency stays low; under heavy load batches grow and throughput with them.
 ///
-/// Each write runs in its own savepoint, so one that breaks a constraint fails alone
-/// and the rest of its batch commits. A failure of the transaction itself (disk full,
-/// I/O error, lock timeout) fails every write of the batch: a caller waiting for the
-/// commit gets the ``MemoryError``; a write nobody waits for is counted in
-/// ``MemoryStatistics`` and logged, never dropped silently.
-actor MemoryWriter {
+/// Queuing is a lock and an append: a write nobody waits for returns without
+/// suspending, unless the queue is full (``MemoryConfiguration/maximumPendingWrites``),
+/// when the writer waits for room (backpressure).
+///
+/// Two kinds of work share the queue, in order. Logged messages are values
+/// (``MessageRow``): each is one `INSERT` with a prepared statement, and each run of them
+/// is indexed for search with one statement (``MessageLog``). Everything else is a
+/// closure run in its own savepoint, so one that breaks a constraint fails alone and the
+/// rest of its batch commits; a message row needs no savepoint, being one statement
+/// without triggers. A failure of the transaction itself (disk full, I/O error, lock
+/// timeout) fails every write of the batch: a caller waiting for the commit gets the
+/// ``MemoryError``; a write nobody waits for is counted in ``MemoryStatistics`` and
+/// logged, never dropped silently.
+final class MemoryWriter: Sendable {
     typealias Body = @Sendable (Database) throws -> Void
 
-    private struct Pending {
-        let body: Body
-        let label: String
+    enum Work: Sendable {
+        case body(label: String, Body)
+        case messages([MessageRow])
+        /// Writes nothing: committed once everything queued before it is (``flush()``).
+        case flush
+    }
+
+    private struct Pending: Sendable {
+        let work: Work
         let waiter: CheckedContinuation<Void, any Error>?
+
+        /// Rows it writes, as counted against the batch size and the pending bound.
+        var rows: Int {
+            switch work {
+            case .body: 1
+            case .messages(let rows): rows.count
+            case .flush: 0
+            }
+        }
+    }
+
+    private struct State: Sendable {
+        var queue: [Pending] = []
+        var queueHead = 0
+        var pendingRows = 0
+        var draining = false
+        var closed = false
+        var spaceWaiters: [CheckedContinuation<Void, Never>] = []
+        var counters = MemoryStatistics.Writes()
+    }
+
+    private enum Queued {
+        case queued(startDrain: Bool)
+        case full
+        case closed
     }
 
     private let pool: DatabasePool
@@ -29,13 +69,7 @@ actor MemoryWriter {
     private let maximumBatchSize: Int
     private let maximumPendingWrites: Int
     private let logger: Logger
-
-    private var queue: [Pending] = []
-    private var queueHead = 0
-    private var flushing = false
-    private var closed = false
-    private var spaceWaiters: [CheckedContinuation<Void, Never>] = []
-    private(set) var counters = MemoryStatistics.Writes()
+    private let state = Mutex(State())
 
     init(pool: DatabasePool, path: String, configuration: MemoryConfiguration) {
         self.pool = pool
@@ -45,133 +79,256 @@ actor MemoryWriter {
         self.logger = configuration.logger
     }
 
-    private var pendingCount: Int { queue.count - queueHead }
+    var counters: MemoryStatistics.Writes { state.withLock { $0.counters } }
 
-    /// Queues `body`; returns once it is queued, or with `waitForCommit` once it is
+    /// Queues `work`; returns once it is queued, or with `waitForCommit` once it is
     /// committed (throwing the batch's or its own failure).
-    func submit(label: String, waitForCommit: Bool, _ body: @escaping Body) async throws {
-        while pendingCount >= maximumPendingWrites && !closed {
-            await withCheckedContinuation { spaceWaiters.append($0) }
-        }
-        guard !closed else { throw MemoryError(.closed, path: path, detail: "write \(label) after close") }
+    func submit(_ work: Work, waitForCommit: Bool) async throws {
         if waitForCommit {
+            try await waitForRoom(work)
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                enqueue(Pending(body: body, label: label, waiter: continuation))
+                switch enqueue(Pending(work: work, waiter: continuation), evenIfFull: true) {
+                case .queued(let startDrain): if startDrain { startDraining() }
+                case .closed: continuation.resume(throwing: closedError(work))
+                case .full: preconditionFailure("enqueue(evenIfFull:) never reports full")
+                }
             }
-        } else {
-            enqueue(Pending(body: body, label: label, waiter: nil))
+            return
+        }
+        while true {
+            switch enqueue(Pending(work: work, waiter: nil), evenIfFull: false) {
+            case .queued(let startDrain):
+                if startDrain { startDraining() }
+                return
+            case .closed:
+                throw closedError(work)
+            case .full:
+                try await waitForRoom(work)
+            }
         }
     }
 
     /// Waits until every write queued before this call is committed or has failed;
     /// throws only if this marker's own batch failed.
     func flush() async throws {
-        guard !closed else { return }
-        try await submit(label: "flush", waitForCommit: true) { _ in }
+        guard !state.withLock({ $0.closed }) else { return }
+        try await submit(.flush, waitForCommit: true)
     }
 
     /// Commits what is queued, then refuses further writes.
     func close() async {
         try? await flush()
-        closed = true
-        let waiters = spaceWaiters
-        spaceWaiters = []
+        let waiters = state.withLock { state in
+            state.closed = true
+            defer { state.spaceWaiters = [] }
+            return state.spaceWaiters
+        }
         for waiter in waiters { waiter.resume() }
     }
 
-    private func enqueue(_ pending: Pending) {
-        queue.append(pending)
-        counters.queued += 1
-        if !flushing {
-            flushing = true
-            Task { await self.drain() }
+    // MARK: - Queue
+
+    private func closedError(_ work: Work) -> MemoryError {
+        let label =
+            switch work {
+            case .body(let label, _): label
+            case .messages(let rows): rows.first?.label ?? "log"
+            case .flush: "flush"
+            }
+        return MemoryError(.closed, path: path, detail: "write \(label) after close")
+    }
+
+    private func enqueue(_ pending: Pending, evenIfFull: Bool) -> Queued {
+        state.withLock { state in
+            guard !state.closed else { return .closed }
+            guard evenIfFull || state.pendingRows < maximumPendingWrites else { return .full }
+            state.queue.append(pending)
+            state.pendingRows += pending.rows
+            state.counters.queued += pending.rows
+            guard !state.draining else { return .queued(startDrain: false) }
+            state.draining = true
+            return .queued(startDrain: true)
         }
     }
 
-    private func takeBatch() -> [Pending] {
-        let end = min(queue.count, queueHead + maximumBatchSize)
-        let batch = Array(queue[queueHead..<end])
-        queueHead = end
-        if queueHead == queue.count {
-            queue.removeAll(keepingCapacity: true)
-            queueHead = 0
-        } else if queueHead > 4096 && queueHead * 2 > queue.count {
-            queue.removeFirst(queueHead)
-            queueHead = 0
+    /// Returns once the queue has room (or the writer is closed).
+    private func waitForRoom(_ work: Work) async throws {
+        while true {
+            let full = state.withLock { $0.pendingRows >= maximumPendingWrites && !$0.closed }
+            guard full else { return }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state in
+                    guard state.pendingRows >= maximumPendingWrites && !state.closed else { return true }
+                    state.spaceWaiters.append(continuation)
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
         }
-        if pendingCount < maximumPendingWrites, !spaceWaiters.isEmpty {
-            let waiters = spaceWaiters
-            spaceWaiters = []
-            for waiter in waiters { waiter.resume() }
+    }
+
+    private func startDraining() {
+        Task { await self.drain() }
+    }
+
+    /// Takes the next batch, up to ``maximumBatchSize`` rows (at least one write), and
+    /// wakes writers waiting for room; `nil` (and no longer draining) when empty.
+    private func takeBatch() -> [Pending]? {
+        let (batch, waiters) = state.withLock { state -> ([Pending]?, [CheckedContinuation<Void, Never>]) in
+            guard state.queueHead < state.queue.count else {
+                state.queue.removeAll(keepingCapacity: true)
+                state.queueHead = 0
+                state.draining = false
+                return (nil, [])
+            }
+            var end = state.queueHead
+            var rows = 0
+            while end < state.queue.count && (rows == 0 || rows + state.queue[end].rows <= maximumBatchSize) {
+                rows += state.queue[end].rows
+                end += 1
+            }
+            let batch = Array(state.queue[state.queueHead..<end])
+            state.queueHead = end
+            state.pendingRows -= rows
+            if state.queueHead == state.queue.count {
+                state.queue.removeAll(keepingCapacity: true)
+                state.queueHead = 0
+            } else if state.queueHead > 4096 && state.queueHead * 2 > state.queue.count {
+                state.queue.removeFirst(state.queueHead)
+                state.queueHead = 0
+            }
+            var waiters: [CheckedContinuation<Void, Never>] = []
+            if state.pendingRows < maximumPendingWrites {
+                swap(&waiters, &state.spaceWaiters)
+            }
+            return (batch, waiters)
         }
+        for waiter in waiters { waiter.resume() }
         return batch
     }
 
     private func drain() async {
-        while pendingCount > 0 {
-            let batch = takeBatch()
+        while let batch = takeBatch() {
             await commit(batch)
         }
-        flushing = false
     }
 
+    // MARK: - Commit
+
+    /// The writes of a committed batch that failed alone: by position in the batch,
+    /// each failed row's label and error (a closure is one row).
+    private typealias Failures = [Int: [(label: String, error: any Error)]]
+
     private func commit(_ batch: [Pending]) async {
-        let bodies = batch.map(\.body)
-        let failures: [Int: any Error]
+        let works = batch.map(\.work)
+        let rows = batch.reduce(0) { $0 + $1.rows }
+        if works.allSatisfy({ if case .flush = $0 { true } else { false } }) {
+            // Nothing to write: everything before these markers is committed already.
+            for pending in batch { pending.waiter?.resume() }
+            return
+        }
+        let failures: Failures
         do {
-            failures = try await pool.write { db in
-                var failures: [Int: any Error] = [:]
-                for (index, body) in bodies.enumerated() {
-                    // A savepoint per write, with cached statements: a few microseconds
-                    // each, and a failing write leaves no partial change behind.
-                    try db.cachedStatement(sql: "SAVEPOINT plexus_write").execute()
-                    do {
-                        try body(db)
-                        try db.cachedStatement(sql: "RELEASE SAVEPOINT plexus_write").execute()
-                    } catch let error where Self.failsAlone(error) {
-                        try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT plexus_write").execute()
-                        try db.cachedStatement(sql: "RELEASE SAVEPOINT plexus_write").execute()
-                        failures[index] = error
-                    }
-                }
-                return failures
-            }
+            failures = try await pool.write { db in try Self.run(works, in: db) }
         } catch {
             let failure = MemoryError.wrapping(error, path: path)
-            counters.failedBatches += 1
-            counters.failed += batch.count
-            counters.lastFailure = failure.description
             let unawaited = batch.filter { $0.waiter == nil }.count
+            state.withLock { state in
+                state.counters.failedBatches += 1
+                state.counters.failed += rows
+                state.counters.lastFailure = failure.description
+            }
             logger.error(
                 "memory write batch failed",
                 metadata: [
-                    "writes": "\(batch.count)", "unawaited": "\(unawaited)",
-                    "first": "\(batch.first?.label ?? "")", "error": "\(failure)",
+                    "writes": "\(rows)", "unawaited": "\(unawaited)", "first": "\(Self.label(of: batch.first?.work))",
+                    "error": "\(failure)",
                 ])
             for pending in batch { pending.waiter?.resume(throwing: failure) }
             return
         }
-        counters.batches += 1
-        counters.committed += batch.count - failures.count
-        counters.largestBatch = max(counters.largestBatch, batch.count)
+        let failed = failures.values.reduce(0) { $0 + $1.count }
+        let lastFailure = failures.max(by: { $0.key < $1.key })?.value.last.map {
+            MemoryError.wrapping($0.error, path: path).description
+        }
+        state.withLock { state in
+            state.counters.batches += 1
+            state.counters.committed += rows - failed
+            state.counters.failed += failed
+            state.counters.largestBatch = max(state.counters.largestBatch, rows)
+            if let lastFailure { state.counters.lastFailure = lastFailure }
+        }
         for (index, pending) in batch.enumerated() {
-            if let error = failures[index] {
-                let failure = MemoryError.wrapping(error, path: path)
-                counters.failed += 1
-                counters.lastFailure = failure.description
-                if let waiter = pending.waiter {
-                    waiter.resume(throwing: failure)
-                } else {
-                    logger.error("memory write failed", metadata: ["write": "\(pending.label)", "error": "\(failure)"])
-                }
-            } else {
+            guard let failed = failures[index], let first = failed.first else {
                 pending.waiter?.resume()
+                continue
+            }
+            if let waiter = pending.waiter {
+                // The caller hears of its first failed row; the others of its call committed.
+                waiter.resume(throwing: MemoryError.wrapping(first.error, path: path))
+            } else {
+                for (label, error) in failed {
+                    logger.error("memory write failed", metadata: ["write": "\(label)", "error": "\(MemoryError.wrapping(error, path: path))"])
+                }
             }
         }
     }
 
+    /// Runs one batch inside the transaction `pool.write` opened.
+    private static func run(_ works: [Work], in db: Database) throws -> Failures {
+        var failures = Failures()
+        // The run of message rows inserted since the last closure, indexed for search
+        // before the next closure runs (which could delete them) and at the end.
+        var run: (first: Int64, last: Int64)?
+        func indexRun() throws {
+            guard let (first, last) = run else { return }
+            try MessageLog.index(from: first, through: last, in: db)
+            run = nil
+        }
+        for (index, work) in works.enumerated() {
+            switch work {
+            case .messages(let rows):
+                let statement = try db.cachedStatement(sql: MessageLog.insertSQL)
+                for row in rows {
+                    do {
+                        let id = try MessageLog.insert(row, with: statement, in: db)
+                        run = (run?.first ?? id, id)
+                    } catch let error where failsAlone(error) {
+                        failures[index, default: []].append((row.label, error))
+                    }
+                }
+            case .flush:
+                continue
+            case .body(let label, let body):
+                try indexRun()
+                // A savepoint per write, with cached statements: a few microseconds
+                // each, and a failing write leaves no partial change behind.
+                try db.cachedStatement(sql: "SAVEPOINT plexus_write").execute()
+                do {
+                    try body(db)
+                    try db.cachedStatement(sql: "RELEASE SAVEPOINT plexus_write").execute()
+                } catch let error where failsAlone(error) {
+                    try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT plexus_write").execute()
+                    try db.cachedStatement(sql: "RELEASE SAVEPOINT plexus_write").execute()
+                    failures[index] = [(label, error)]
+                }
+            }
+        }
+        try indexRun()
+        return failures
+    }
+
+    private static func label(of work: Work?) -> String {
+        switch work {
+        case .body(let label, _): label
+        case .messages(let rows): rows.first?.label ?? "log"
+        case .flush: "flush"
+        case nil: ""
+        }
+    }
+
     /// Errors that concern one write's data, not the transaction: that write is rolled
-    /// back to its savepoint and the batch goes on.
+    /// back (to its savepoint, or by SQLite's statement rollback) and the batch goes on.
     private static func failsAlone(_ error: any Error) -> Bool {
         guard let error = error as? DatabaseError else { return true }  // encoding and the like
         return switch error.resultCode {

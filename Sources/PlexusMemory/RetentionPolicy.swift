@@ -55,6 +55,47 @@ public struct RetentionPolicy: Sendable, Hashable {
         outbox: Limit(maximumAge: .seconds(86_400)))
 }
 
+extension RetentionPolicy {
+    /// The tables a policy limits, named as manifests (`memory.retention.messages`) and
+    /// `plexus memory prune` (`--messages-age`) name them: the one list both read.
+    public enum Table: String, Sendable, Hashable, CaseIterable {
+        case messages, facts, turns, summaries, outbox
+
+        /// The SQLite table it prunes.
+        public var tableName: String {
+            switch self {
+            case .messages: "message"
+            case .facts: "fact"
+            case .turns: "turn"
+            case .summaries: "summary"
+            case .outbox: "outbox"
+            }
+        }
+    }
+
+    /// The limit of `table`.
+    public subscript(table: Table) -> Limit {
+        get {
+            switch table {
+            case .messages: messages
+            case .facts: facts
+            case .turns: turns
+            case .summaries: summaries
+            case .outbox: outbox
+            }
+        }
+        set {
+            switch table {
+            case .messages: messages = newValue
+            case .facts: facts = newValue
+            case .turns: turns = newValue
+            case .summaries: summaries = newValue
+            case .outbox: outbox = newValue
+            }
+        }
+    }
+}
+
 /// What ``MemoryStore/prune(_:)`` deleted, rows per table.
 public struct PruneReport: Sendable, Hashable {
     public var messages = 0
@@ -66,4 +107,28 @@ public struct PruneReport: Sendable, Hashable {
     public var total: Int { messages + facts + turns + summaries + outbox }
 
     public init() {}
+}
+
+extension PruneReport {
+    /// The rows deleted from `table`.
+    public subscript(table: RetentionPolicy.Table) -> Int {
+        get {
+            switch table {
+            case .messages: messages
+            case .facts: facts
+            case .turns: turns
+            case .summaries: summaries
+            case .outbox: outbox
+            }
+        }
+        set {
+            switch table {
+            case .messages: messages = newValue
+            case .facts: facts = newValue
+            case .turns: turns = newValue
+            case .summaries: summaries = newValue
+            case .outbox: outbox = newValue
+            }
+        }
+    }
 }

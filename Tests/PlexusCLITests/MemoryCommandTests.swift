@@ -74,6 +74,12 @@ struct MemoryCommandTests {
         #expect((object["file_size"] as? Int ?? 0) > 0)
         let rows = try #require(object["rows"] as? [String: Int])
         #expect(rows["message"] == 30 && rows["fact"] == 6 && rows["outbox"] == 0, "\(rows)")
+        // Every table is listed, the actuation journal and the audit chain (schema v2) too.
+        #expect(Set(rows.keys) == Set(MemoryStatistics.tables), "\(rows)")
+        #expect(rows["actuation"] == 0 && rows["audit"] == 0, "\(rows)")
+        for table in MemoryStatistics.tables {
+            #expect(text.standardOutput.range(of: "\n\(table)\\s+\\d", options: .regularExpression) != nil, "\(table): \(text)")
+        }
         #expect(object["unpublished_outbox"] as? Int == 0)
         #expect(object["writes"] as? [String: Any] != nil)
     }
@@ -159,6 +165,26 @@ struct MemoryCommandTests {
         #expect(!nothing.succeeded && nothing.standardError.contains("nothing to do"), "\(nothing)")
         let badDuration = try await plexus(["memory", "prune", fixture.path, "--messages-age", "30"])
         #expect(!badDuration.succeeded, "a duration needs a unit: \(badDuration)")
+    }
+
+    @Test("prune has an age and a row flag for every retention table, and reads durations as manifests do")
+    func pruneFlagsAndDurations() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.remove() }
+        for table in RetentionPolicy.Table.allCases {
+            let output = try await plexus(["memory", "prune", fixture.path, "--\(table.rawValue)-age", "1h30m", "--\(table.rawValue)-rows", "100000"])
+            #expect(output.succeeded, "\(table): \(output)")
+            // The limit is reported on that table's row, and no other row has one.
+            let line = output.standardOutput.split(separator: "\n").first { $0.hasPrefix(table.tableName + " ") }
+            #expect(line?.contains("older than 90m, beyond 100,000 rows") == true, "\(table): \(output)")
+            #expect(output.standardOutput.components(separatedBy: "older than").count == 2, "\(table): \(output)")
+        }
+        for duration in ["30", "0s", "400d", "soon", "5 parsecs"] {
+            let output = try await plexus(["memory", "prune", fixture.path, "--messages-age", duration])
+            #expect(!output.succeeded, "\(duration) is no duration for prune: \(output)")
+        }
+        let asOf = try await plexus(["memory", "facts", fixture.path, "--as-of", "2h 30m ago", "--json"])
+        #expect(asOf.succeeded, "\(asOf)")
     }
 
     @Test("a missing file is an error naming it, and is not created")

@@ -58,4 +58,79 @@ struct MessageLogTests {
         #expect(try await memory.recentMessages().compactMap(\.value).sorted() == [3, 4])
         await store.close()
     }
+
+    @Test func aBatchIsLoggedInOrderInOneTransactionAndIndexed() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try MemoryStore(path: directory.file())
+        let memory = store.memory(for: "agent")
+        let blocker = WriterBlocker(store)
+        let messages = try (0..<40).map { index in
+            try contextMessage(source: "bridge", subject: "home/room\(index)", data: ["reading": .number(Double(index))])
+        }
+        var entries = messages.map { MessageLogEntry.context($0, topic: "plexus/knowledge/\($0.subject)", direction: .received) }
+        entries.append(.mqtt(reading("home/hall/humidity", "55"), direction: .sent))
+        try await memory.log(contentsOf: entries)
+        await blocker.unblock()
+        try await store.flush()
+
+        let stats = try await store.statistics()
+        #expect(stats.rowCounts["message"] == 41)
+        #expect(stats.writes.largestBatch >= 41, "the batch commits in one transaction: \(stats.writes)")
+        let logged = try await memory.recentMessages(limit: 100).reversed().map { $0 }
+        #expect(logged.prefix(40).compactMap(\.messageID) == messages.map(\.id.string), "in order")
+        #expect(logged.prefix(40).allSatisfy { $0.source == "bridge" })
+        #expect(logged.last?.value == 55 && logged.last?.direction == .sent && logged.last?.source == nil)
+        #expect(try await memory.search("room17", in: .messages).count == 1, "every row of the batch is indexed")
+        #expect(try await memory.search("humidity", in: .messages).count == 1)
+        await store.close()
+    }
+
+    @Test func aRowThatFailsAloneLeavesTheRestOfItsBatchCommittedAndIndexed() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try MemoryStore(path: directory.file())
+        let memory = store.memory(for: "agent")
+        // Nothing in the schema can reject a row the API makes; a trigger stands in for
+        // a constraint the row breaks.
+        try store.writeNow { db in
+            try db.execute(sql: """
+                CREATE TEMP TRIGGER reject BEFORE INSERT ON message WHEN new.topic = 'bad'
+                BEGIN SELECT RAISE(ABORT, 'rejected by the test'); END
+                """)
+        }
+        let blocker = WriterBlocker(store)
+        try await memory.log(contentsOf: [
+            .mqtt(reading("good/one", "1"), direction: .received), .mqtt(reading("bad", "2"), direction: .received),
+            .mqtt(reading("good/three", "3"), direction: .received),
+        ])
+        let awaited = Task {
+            try await memory.log(contentsOf: [
+                .mqtt(reading("bad", "4"), direction: .received), .mqtt(reading("good/five", "5"), direction: .received),
+            ], waitForCommit: true)
+        }
+        try await Task.sleep(for: .milliseconds(50))  // let the awaited call queue (order only, not timing, is checked)
+        await blocker.unblock()
+        let error = await expectMemoryError(.other) { try await awaited.value }
+        #expect(error?.description.contains("rejected by the test") == true)
+        try await store.flush()
+
+        #expect(try await memory.recentMessages().map(\.topic).sorted() == ["good/five", "good/one", "good/three"])
+        #expect(try await memory.search("good", in: .messages).count == 3, "the rows after a failed one are indexed too")
+        let stats = try await store.statistics()
+        #expect(stats.writes.failed == 2)
+        #expect(stats.writes.committed == 3)
+        #expect(stats.writes.failedBatches == 0)
+        await store.close()
+    }
+
+    @Test func aCallLongerThanABatchCommitsInSeveral() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try MemoryStore(path: directory.file(), configuration: configuration { $0.maximumBatchSize = 7 })
+        let memory = store.memory(for: "agent")
+        try await memory.log(contentsOf: (0..<30).map { .mqtt(reading("t", "\($0)"), direction: .received) }, waitForCommit: true)
+        let stats = try await store.statistics()
+        #expect(stats.rowCounts["message"] == 30)
+        #expect(stats.writes.largestBatch <= 7)
+        #expect(try await memory.recentMessages(limit: 100).compactMap(\.value) == (0..<30).reversed().map(Double.init))
+        await store.close()
+    }
 }

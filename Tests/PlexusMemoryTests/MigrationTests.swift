@@ -74,6 +74,15 @@ enum FixtureContent {
         #expect(try await memory.summaries(conversation: "c1").count == 1)
         #expect(try await memory.unpublished().map(\.message) == [try message])
         #expect(try await memory.search("dew_point").count >= 2)
+        // v3: logged context messages have their source (taken from the envelope of rows
+        // written before), the search index is rebuilt from the rows, and the telemetry
+        // aggregates read the new index.
+        #expect(messages.contains { $0.source == "summariser" })
+        #expect(try await memory.search("summariser", in: .messages).count == 1)
+        #expect(try await memory.search("specversion", in: .messages).isEmpty)
+        try store.writeNow { db in try db.execute(sql: "INSERT INTO message_fts(message_fts, rank) VALUES ('integrity-check', 1)") }
+        let telemetry = try await memory.telemetry(from: time.addingTimeInterval(-1), to: time.addingTimeInterval(1), window: .seconds(2))
+        #expect(telemetry.first?.windows.first?.last == 21.5)
         let session = try store.sessionStore().load(clientID: "plexus-fixture")
         #expect(session.outbound.map(\.packetID) == [42])
         #expect(session.outbound.first?.message.properties.contentType == "application/json")

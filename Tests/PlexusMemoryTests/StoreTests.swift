@@ -71,5 +71,30 @@ struct StoreTests {
         #expect(try await store.facts(agent: "b").isEmpty)
         await store.close()
     }
-}
 
+    /// `statistics()` once left out the actuation journal and the audit chain (schema v2);
+    /// every table that holds rows must be counted, including ones added later.
+    @Test func statisticsCountEveryTableOfTheSchema() async throws {
+        let directory = try TemporaryDirectory()
+        let clock = TestClock()
+        let store = try MemoryStore(path: directory.file(), configuration: configuration(clock: clock))
+        _ = try await store.recordActuation(actuationRecord("01KA0000000000000000000001", time: clock.now))
+        try await store.appendAudit(kind: "request", requestID: "01KA0000000000000000000001", detail: ["actuator": "front_door"])
+        try await store.appendAudit(kind: "pending", requestID: "01KA0000000000000000000001", detail: ["quorum": 1])
+        let stats = try await store.statistics()
+        #expect(stats.rowCounts["actuation"] == 1)
+        #expect(stats.rowCounts["audit"] == 2)
+        #expect(Set(stats.rowCounts.keys) == Set(MemoryStatistics.tables))
+        // Every table of the schema but SQLite's, GRDB's and the search indexes' own.
+        let tables = try await store.read { db in
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+                    AND name NOT LIKE 'grdb_%' AND name NOT LIKE '%_fts' AND name NOT LIKE '%_fts_%'
+                    """)
+        }
+        #expect(Set(tables) == Set(MemoryStatistics.tables), "a table the statistics do not count, or one that is gone")
+        await store.close()
+    }
+}

@@ -155,7 +155,7 @@ extension Manifest {
             self.pruneInterval = pruneInterval
         }
 
-        static let tables = ["messages", "facts", "turns", "summaries", "outbox"]
+        static let tables = RetentionPolicy.Table.allCases.map(\.rawValue)
 
         static func read(_ value: ManifestValue, _ path: ManifestKeyPath, _ reader: ManifestReader) -> Memory? {
             guard let fields = reader.fields(value, path, allowed: ["path", "retention"]) else { return nil }
@@ -168,9 +168,9 @@ extension Manifest {
                     memory.retention = nil
                 } else if let retentionFields = reader.fields(retention, fields.path("retention"), allowed: tables + ["every"]) {
                     var policy = RetentionPolicy.standard
-                    for table in tables {
-                        guard let tableValue = retentionFields[table] else { continue }
-                        let tablePath = retentionFields.path(table)
+                    for table in RetentionPolicy.Table.allCases {
+                        guard let tableValue = retentionFields[table.rawValue] else { continue }
+                        let tablePath = retentionFields.path(table.rawValue)
                         guard let limitFields = reader.fields(tableValue, tablePath, allowed: ["max_age", "max_rows"]) else { continue }
                         var limit = RetentionPolicy.Limit()
                         limit.maximumAge = reader.duration(limitFields["max_age"], limitFields.path("max_age"))
@@ -183,13 +183,7 @@ extension Manifest {
                                 limit.maximumRows = rows
                             }
                         }
-                        switch table {
-                        case "messages": policy.messages = limit
-                        case "facts": policy.facts = limit
-                        case "turns": policy.turns = limit
-                        case "summaries": policy.summaries = limit
-                        default: policy.outbox = limit
-                        }
+                        policy[table] = limit
                     }
                     memory.retention = policy
                     if let every = reader.duration(retentionFields["every"], retentionFields.path("every")) {

@@ -277,6 +277,7 @@ final class AgentRunner: Sendable {
                 if batch.isEmpty {
                     lastEnd = nil
                     if await !mailbox.next(into: &batch) { break }
+                    if let memory = context.agentMemory { await log(batch, in: memory) }
                 }
                 guard let item = batch.popFirst() else { break }
                 let started = lastEnd ?? clock.now
@@ -285,7 +286,6 @@ final class AgentRunner: Sendable {
                     case .message(let message):
                         counters.withLock { $0.messagesHandled += 1 }
                         metrics.handled.increment()
-                        if let memory = context.agentMemory { await log(message, in: memory) }
                         try await instance.handle(message, context: context)
                     case .timer(let name):
                         try await instance.timerFired(name, context: context)
@@ -306,17 +306,23 @@ final class AgentRunner: Sendable {
         }
     }
 
-    /// Logs a message the agent is about to handle (queued: the handler does not wait
-    /// for the disk). A failure is logged and counted by the store, never silent.
-    private func log(_ message: AgentMessage, in memory: AgentMemory) async {
+    /// Logs the messages of a batch just taken from the mailbox, before the first is
+    /// handled, with one call (queued: the handler does not wait for the disk). A
+    /// failure is logged and counted by the store, never silent.
+    private func log(_ batch: MovingQueue<Mailbox.Item>, in memory: AgentMemory) async {
+        let now = options.now()
+        var entries: [MessageLogEntry] = []
+        batch.forEach { item in
+            guard case .message(let message) = item else { return }
+            entries.append(
+                message.context.map { .context($0, topic: message.topic, direction: .received, time: now) }
+                    ?? .mqtt(message.mqtt, direction: .received, time: now))
+        }
+        guard !entries.isEmpty else { return }
         do {
-            if let context = message.context {
-                try await memory.log(context, topic: message.topic, direction: .received, time: options.now())
-            } else {
-                try await memory.log(message.mqtt, direction: .received, time: options.now())
-            }
+            try await memory.log(contentsOf: entries)
         } catch {
-            logger.error("could not log a received message", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
+            logger.error("could not log received messages", metadata: ["count": "\(entries.count)", "error": "\(error)"])
         }
     }
 

@@ -48,6 +48,8 @@ struct MemoryBench {
     var notes: [String] = []
 
     static let factWriters = 64
+    /// Rows made (untimed) and then logged (timed) at a time.
+    static let slice = 50_000
 
     var header: String {
         """
@@ -59,34 +61,80 @@ struct MemoryBench {
 
     // MARK: Ours
 
-    /// Logs the rows through `AgentMemory.log` (unawaited, batched by the store's single
-    /// writer), remembers the facts (each awaited, from concurrent writers), then
-    /// measures recall on the result.
-    mutating func ours() async throws -> (writes: [MemoryWriteResult], recall: [MemoryRecallResult]) {
-        let path = directory + "/plexus.sqlite"
-        Self.remove(path)
+    /// Most messages the runtime takes from an agent's mailbox at once, and logs with one
+    /// call (`Mailbox.batchLimit` in the runtime).
+    static let mailboxBatch = 32
+
+    private static func open(_ path: String) throws -> (MemoryStore, [String: AgentMemory]) {
+        remove(path)
         var configuration = MemoryConfiguration()
         configuration.logger = Logger(label: "plexus.memory")
         configuration.logger.logLevel = .warning
         let store = try MemoryStore(path: path, configuration: configuration)
         var memories: [String: AgentMemory] = [:]
         for agent in 0..<BenchMemoryData.agents { memories["agent-\(agent)"] = store.memory(for: "agent-\(agent)") }
+        return (store, memories)
+    }
 
-        progress("plexus: logging \(BenchResult.grouped(data.rows)) context messages through AgentMemory.log into \(path)")
+    /// Logs every row, `perCall` messages of one agent per call (one `log` per message
+    /// for 1), and returns the seconds it took and the store's statistics after.
+    ///
+    /// The messages are made before the clock runs, as the peers' inputs are (the
+    /// sqlite3 SQL file, LangGraph's rows): an agent logs messages it already has. They
+    /// are made a slice at a time to bound memory; each timed part runs from the first
+    /// log call of its slice until the writer has committed the slice.
+    private func logRows(
+        into store: MemoryStore, _ memories: [String: AgentMemory], perCall: Int
+    ) async throws -> (seconds: Double, statistics: MemoryStatistics) {
+        progress("plexus: logging \(BenchResult.grouped(data.rows)) context messages, \(perCall) per call, into \(store.path)")
         let clock = ContinuousClock()
-        let step = max(data.rows / 10, 1)
-        let logStart = clock.now
-        for index in 0..<data.rows {
-            let row = try data.row(index)
-            try await memories[row.agent]!.log(
-                row.message, topic: row.topic, direction: row.direction == "sent" ? .sent : .received,
-                time: Date(timeIntervalSince1970: Double(row.time) / 1000))
-            if (index + 1) % step == 0 { progress("plexus: \(BenchResult.grouped(index + 1)) rows queued") }
+        let slice = max(1, min(Self.slice, data.rows))
+        var total = 0.0
+        for start in stride(from: 0, to: data.rows, by: slice) {
+            let rows = try (start..<min(start + slice, data.rows)).map { try data.row($0) }
+            // Each agent's messages in order, as its mailbox would hand them over.
+            let byAgent = Dictionary(grouping: rows, by: \.agent).sorted { $0.key < $1.key }.map { (memories[$0.key]!, $0.value) }
+            let sliceStart = clock.now
+            if perCall == 1 {
+                for row in rows {
+                    try await memories[row.agent]!.log(row.message, topic: row.topic, direction: row.direction == "sent" ? .sent : .received, time: row.date)
+                }
+            } else {
+                var offset = 0
+                var more = true
+                while more {
+                    more = false
+                    for (memory, agentRows) in byAgent where offset < agentRows.count {
+                        let end = min(offset + perCall, agentRows.count)
+                        try await memory.log(contentsOf: agentRows[offset..<end].map {
+                            .context($0.message, topic: $0.topic, direction: $0.direction == "sent" ? .sent : .received, time: $0.date)
+                        })
+                        more = more || end < agentRows.count
+                    }
+                    offset += perCall
+                }
+            }
+            try await store.flush()
+            total += seconds(clock.now - sliceStart)
+            progress("plexus: \(BenchResult.grouped(start + rows.count)) rows committed")
         }
-        try await store.flush()
-        let logSeconds = seconds(clock.now - logStart)
-        let afterLog = try await store.statistics()
+        return (total, try await store.statistics())
+    }
 
+    /// Logs the rows through `AgentMemory` (unawaited, batched by the store's single
+    /// writer) as the runtime does, and again one call per message into another file,
+    /// remembers the facts (each awaited, from concurrent writers), then measures recall.
+    mutating func ours() async throws -> (writes: [MemoryWriteResult], recall: [MemoryRecallResult]) {
+        let path = directory + "/plexus.sqlite"
+        let (store, memories) = try Self.open(path)
+        let (logSeconds, afterLog) = try await logRows(into: store, memories, perCall: Self.mailboxBatch)
+        let single = directory + "/plexus-one-per-call.sqlite"
+        let (singleStore, singleMemories) = try Self.open(single)
+        let (singleSeconds, afterSingle) = try await logRows(into: singleStore, singleMemories, perCall: 1)
+        await singleStore.close()
+        Self.remove(single)
+
+        let clock = ContinuousClock()
         progress("plexus: remembering \(BenchResult.grouped(data.facts)) facts, \(Self.factWriters) concurrent writers")
         let factStart = clock.now
         let data = self.data
@@ -112,8 +160,12 @@ struct MemoryBench {
         let writes = [
             MemoryWriteResult(
                 run: "log rows", tool: "plexus", rows: data.rows, seconds: logSeconds,
-                note: "AgentMemory.log, unawaited; \(afterLog.writes.batches) transactions (largest \(afterLog.writes.largestBatch)); "
-                    + "includes making each ContextMessage and its CloudEvents JSON"),
+                note: "AgentMemory.log(contentsOf:), \(Self.mailboxBatch) messages of one agent per call as the runtime logs a mailbox batch, "
+                    + "unawaited; \(afterLog.writes.batches) transactions (largest \(afterLog.writes.largestBatch)); "
+                    + "timed: encoding each message's CloudEvents JSON, queueing, inserting, indexing, committing; not making the messages"),
+            MemoryWriteResult(
+                run: "log rows", tool: "plexus, 1 per call", rows: data.rows, seconds: singleSeconds,
+                note: "AgentMemory.log, one call per message, unawaited; \(afterSingle.writes.batches) transactions (largest \(afterSingle.writes.largestBatch))"),
             MemoryWriteResult(
                 run: "facts", tool: "plexus", rows: data.facts, seconds: factSeconds,
                 note: "AgentMemory.remember, each awaited until committed, \(Self.factWriters) concurrent writers; \(factBatches) transactions"),
@@ -274,17 +326,24 @@ struct MemoryBench {
         let chunk = 500
         var index = 0
         while index < data.rows {
-            var sql = "INSERT INTO message (agent, direction, topic, time, message_id, kind, subject, correlation_id, trust, envelope, value) VALUES\n"
+            var sql = "INSERT INTO message (agent, direction, topic, time, message_id, kind, subject, source, correlation_id, trust, envelope, value) VALUES\n"
             let end = min(index + chunk, data.rows)
             for position in index..<end {
                 let row = try data.row(position)
                 let message = row.message
                 sql += "(\(Self.quote(row.agent)),\(Self.quote(row.direction)),\(Self.quote(row.topic)),\(row.time),"
                     + "\(Self.quote(message.id.string)),\(Self.quote(message.kind.rawValue)),\(Self.quote(message.subject)),"
-                    + "\(Self.quote(message.conversationID)),\(Self.quote(message.trust.rawValue)),"
+                    + "\(Self.quote(message.source)),\(Self.quote(message.conversationID)),\(Self.quote(message.trust.rawValue)),"
                     + "\(Self.quote(message.cloudEvent.jsonString)),\(row.value))"
                 sql += position == end - 1 ? ";\n" : ",\n"
             }
+            // The same search indexing as the store's writer does for each run of rows
+            // (schema v3 has no insert trigger): ids are 1…rows in an empty table.
+            sql += """
+                INSERT INTO message_fts (rowid, topic, subject, kind, source, message_id, body)
+                SELECT id, topic, subject, kind, source, message_id, body FROM message_text WHERE id BETWEEN \(index + 1) AND \(end);
+
+                """
             writer.write(sql)
             index = end
         }
@@ -330,14 +389,24 @@ struct MemoryBench {
 
     // MARK: LangGraph
 
-    /// LangGraph's `SqliteSaver` writing `langgraphUpdates` state updates, each a
-    /// context message of the same shape (`Benchmarks/langgraph_memory.py`).
-    mutating func langgraph() async -> MemoryWriteResult {
+    /// How LangGraph's connection is set: as shipped, or with the durability of ours.
+    enum LangGraphSync: CaseIterable {
+        /// SQLite's default, `synchronous = FULL`: an fsync per committed put.
+        case asShipped
+        /// `synchronous = NORMAL`, as our store sets it: the same durability per commit.
+        case normal
+
+        var tool: String { self == .asShipped ? "langgraph" : "langgraph, NORMAL" }
+        var arguments: [String] { self == .asShipped ? [] : ["--synchronous", "normal"] }
+    }
+
+    /// LangGraph's `SqliteSaver` writing `langgraphUpdates` state updates, each one of
+    /// our rows (`Benchmarks/langgraph_memory.py`), as shipped and with our durability.
+    mutating func langgraph() async -> [MemoryWriteResult] {
         let run = "log rows"
-        let tool = "langgraph"
-        let updates = langgraphUpdates
-        func skipped(_ why: String) -> MemoryWriteResult {
-            MemoryWriteResult(run: run, tool: tool, rows: updates, note: why)
+        let updates = min(langgraphUpdates, data.rows)
+        func skipped(_ why: String) -> [MemoryWriteResult] {
+            LangGraphSync.allCases.map { MemoryWriteResult(run: run, tool: $0.tool, rows: updates, note: why) }
         }
         let environment = ProcessInfo.processInfo.environment
         let python = environment["PLEXUS_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }
@@ -356,14 +425,35 @@ struct MemoryBench {
             notes.append("langgraph skipped: \(python) cannot import langgraph.checkpoint.sqlite; run `make deps` (scripts/python-env.sh installs langgraph-checkpoint-sqlite)")
             return skipped("skipped: langgraph-checkpoint-sqlite missing, run `make deps`")
         }
-        let database = directory + "/langgraph.sqlite"
+        let rowsFile = directory + "/langgraph-rows.jsonl"
+        do {
+            try writeLangGraphRows(updates, to: rowsFile)
+        } catch {
+            return skipped("could not write the rows: \(error)")
+        }
+        var results: [MemoryWriteResult] = []
+        for sync in LangGraphSync.allCases {
+            results.append(await langgraph(sync, python: python, script: script, rowsFile: rowsFile, updates: updates))
+        }
+        return results
+    }
+
+    private mutating func langgraph(
+        _ sync: LangGraphSync, python: String, script: String, rowsFile: String, updates: Int
+    ) async -> MemoryWriteResult {
+        func skipped(_ why: String) -> MemoryWriteResult {
+            MemoryWriteResult(run: "log rows", tool: sync.tool, rows: updates, note: why)
+        }
+        let name = sync == .asShipped ? "langgraph" : "langgraph-normal"
+        let database = directory + "/\(name).sqlite"
         Self.remove(database)
-        progress("langgraph: \(script) --updates \(updates) with \(python)")
-        let out = directory + "/langgraph.out"
-        let err = directory + "/langgraph.err"
+        progress("langgraph: \(script) --rows \(rowsFile) (\(BenchResult.grouped(updates)) updates) \(sync.arguments.joined(separator: " ")) with \(python)")
+        let out = directory + "/\(name).out"
+        let err = directory + "/\(name).err"
         let process: Subprocess
         do {
-            process = try Subprocess.launch(python, [script, "--updates", String(updates), "--db", database], stdout: out, stderr: err)
+            process = try Subprocess.launch(
+                python, [script, "--rows", rowsFile, "--db", database] + sync.arguments, stdout: out, stderr: err)
         } catch {
             return skipped("could not start: \(error)")
         }
@@ -382,15 +472,31 @@ struct MemoryBench {
             return skipped("unreadable output")
         }
         let version = object["langgraph_checkpoint_sqlite"] as? String ?? "?"
-        if updates < data.rows {
+        let synchronous = (object["synchronous"] as? NSNumber)?.intValue
+        let level = synchronous.map { ["OFF", "NORMAL", "FULL", "EXTRA"][min(max($0, 0), 3)] } ?? "?"
+        if sync == .asShipped, updates < data.rows {
             let rate = Double(updates) / max(seconds, 1e-9)
             notes.append(
-                "langgraph wrote a sample of \(BenchResult.grouped(updates)) updates (it commits every put, \(BenchResult.grouped(Int(rate.rounded())))/s; "
+                "langgraph wrote the first \(BenchResult.grouped(updates)) of the rows (it commits every put, \(BenchResult.grouped(Int(rate.rounded())))/s; "
                     + "\(BenchResult.grouped(data.rows)) would take about \(Self.roughDuration(Double(data.rows) / rate))): ours/peer compares rates, not totals")
         }
         return MemoryWriteResult(
-            run: run, tool: tool, rows: updates, seconds: seconds,
-            note: "langgraph-checkpoint-sqlite \(version) SqliteSaver.put per update on CPython, timed inside the script")
+            run: "log rows", tool: sync.tool, rows: updates, seconds: seconds,
+            note: "langgraph-checkpoint-sqlite \(version) SqliteSaver.put per row on CPython, a commit per put, WAL, "
+                + "synchronous = \(level)\(sync == .asShipped ? " (as shipped)" : " (as ours)"); timed inside the script, rows parsed before")
+    }
+
+    /// The first `count` rows as JSON lines for the LangGraph script: topic, direction,
+    /// agent, time and the CloudEvents envelope, as our log stores them.
+    private func writeLangGraphRows(_ count: Int, to file: String) throws {
+        let writer = try SQLFileWriter(file)
+        for index in 0..<count {
+            let row = try data.row(index)
+            writer.write(
+                "{\"topic\":\(MessageFormatter.jsonString(row.topic)),\"direction\":\(MessageFormatter.jsonString(row.direction)),"
+                    + "\"agent\":\(MessageFormatter.jsonString(row.agent)),\"time\":\(row.time),\"envelope\":\(row.message.cloudEvent.jsonString)}\n")
+        }
+        try writer.close()
     }
 
     // MARK: Helpers
@@ -410,7 +516,7 @@ struct MemoryBench {
     }
 }
 
-/// Buffered writes of a large generated file.
+/// Buffered writes of a large generated file (SQL, JSON lines).
 private final class SQLFileWriter {
     private let handle: FileHandle
     private var buffer: [UInt8] = []

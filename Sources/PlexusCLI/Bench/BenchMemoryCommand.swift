@@ -90,7 +90,7 @@ struct BenchMemoryCommand: AsyncParsableCommand {
                 recall = ours.recall
             }
             if runs.contains("sqlite3") { writes += await bench.sqlite3() }
-            if runs.contains("langgraph") { writes.append(await bench.langgraph()) }
+            if runs.contains("langgraph") { writes += await bench.langgraph() }
             // Runs by kind of write, ours first, whatever order they ran in.
             let order = ["log rows", "facts"]
             writes.sort { (order.firstIndex(of: $0.run) ?? 9, $0.isOurs ? 0 : 1) < (order.firstIndex(of: $1.run) ?? 9, $1.isOurs ? 0 : 1) }

@@ -62,6 +62,8 @@ struct BenchMemoryData: Sendable {
         var time: Int64
         var message: ContextMessage
         var value: Double
+
+        var date: Date { Date(timeIntervalSince1970: Double(time) / 1000) }
     }
 
     func room(ofRow index: Int) -> Int { Int(Self.mix(UInt64(index)) % UInt64(Self.rooms)) }

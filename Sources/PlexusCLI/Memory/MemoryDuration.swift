@@ -1,43 +1,21 @@
 import ArgumentParser
 import Foundation
+import Plexus
 
 /// A duration on the command line: a number and a unit, `ms`, `s`, `m`, `h` or `d`,
-/// optionally several (`1h30m`, `1.5d`).
-///
-/// Retention is thought of in days and hours, not in seconds, so the flags take units
-/// rather than a bare number of one fixed unit; a number without a unit is refused
-/// rather than guessed.
+/// optionally several (`1h30m`, `1.5d`); parsed by ``Plexus/ManifestDuration``, so it
+/// reads as in a manifest, except that a number without a unit is refused rather than
+/// guessed (retention is thought of in days and hours, not in seconds).
 struct MemoryDuration: ExpressibleByArgument, Sendable, Hashable, CustomStringConvertible {
-    let milliseconds: Int64
+    let duration: Duration
     let text: String
 
-    var duration: Duration { .milliseconds(milliseconds) }
     var description: String { text }
 
     init?(argument: String) {
-        guard let milliseconds = Self.parse(argument) else { return nil }
-        self.milliseconds = milliseconds
+        guard let parsed = ManifestDuration(text: argument, unitRequired: true) else { return nil }
+        self.duration = parsed.duration
         self.text = argument
-    }
-
-    static func parse(_ text: String) -> Int64? {
-        let units: [(String, Double)] = [("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
-        var rest = Substring(text.trimmingCharacters(in: .whitespaces).lowercased())
-        guard !rest.isEmpty else { return nil }
-        var total = 0.0
-        while !rest.isEmpty {
-            let number = rest.prefix { $0.isNumber || $0 == "." }
-            guard !number.isEmpty, let value = Double(number), value.isFinite else { return nil }
-            rest = rest.dropFirst(number.count)
-            // Longest unit first, so "ms" is not read as "m" then "s".
-            guard let unit = units.sorted(by: { $0.0.count > $1.0.count }).first(where: { rest.hasPrefix($0.0) }) else {
-                return nil
-            }
-            rest = rest.dropFirst(unit.0.count)
-            total += value * unit.1
-        }
-        guard total < 1e15 else { return nil }
-        return Int64(total.rounded())
     }
 
     static var defaultValueDescription: String { "" }
@@ -62,8 +40,9 @@ struct MemoryTime: ExpressibleByArgument, Sendable, Hashable {
         if trimmed.hasPrefix("@"), let seconds = Double(trimmed.dropFirst()), seconds.isFinite {
             return Date(timeIntervalSince1970: seconds)
         }
-        if let ago = MemoryDuration.parse(trimmed.hasSuffix(" ago") ? String(trimmed.dropLast(4)) : trimmed) {
-            return now.addingTimeInterval(-Double(ago) / 1000)
+        if let ago = MemoryDuration(argument: trimmed.hasSuffix(" ago") ? String(trimmed.dropLast(4)) : trimmed) {
+            let parts = ago.duration.components
+            return now.addingTimeInterval(-(Double(parts.seconds) + Double(parts.attoseconds) / 1e18))
         }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]

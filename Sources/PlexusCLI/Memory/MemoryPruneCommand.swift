@@ -62,9 +62,23 @@ struct MemoryPruneCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
+    /// Each table's flags: the command declares them one by one (ArgumentParser needs
+    /// them as properties), and this is where they meet ``RetentionPolicy/Table``.
+    var limits: [(table: RetentionPolicy.Table, age: MemoryDuration?, rows: Int?)] {
+        RetentionPolicy.Table.allCases.map { table in
+            switch table {
+            case .messages: (table, messagesAge, messagesRows)
+            case .facts: (table, factsAge, factsRows)
+            case .turns: (table, turnsAge, turnsRows)
+            case .summaries: (table, summariesAge, summariesRows)
+            case .outbox: (table, outboxAge, outboxRows)
+            }
+        }
+    }
+
     func validate() throws {
-        for (name, rows) in [("messages", messagesRows), ("facts", factsRows), ("turns", turnsRows), ("summaries", summariesRows), ("outbox", outboxRows)] {
-            if let rows, rows < 0 { throw ValidationError("--\(name)-rows must be 0 or more") }
+        for (table, _, rows) in limits {
+            if let rows, rows < 0 { throw ValidationError("--\(table.rawValue)-rows must be 0 or more") }
         }
         if !standard && !vacuum && policy == RetentionPolicy() {
             throw ValidationError("nothing to do: give a limit (--messages-age 30d, --facts-rows N, …), --standard or --vacuum")
@@ -74,15 +88,10 @@ struct MemoryPruneCommand: AsyncParsableCommand {
     /// The policy from the flags, on top of `.standard` with `--standard`.
     var policy: RetentionPolicy {
         var policy = standard ? RetentionPolicy.standard : RetentionPolicy()
-        func apply(_ limit: inout RetentionPolicy.Limit, _ age: MemoryDuration?, _ rows: Int?) {
-            if let age { limit.maximumAge = age.duration }
-            if let rows { limit.maximumRows = rows }
+        for (table, age, rows) in limits {
+            if let age { policy[table].maximumAge = age.duration }
+            if let rows { policy[table].maximumRows = rows }
         }
-        apply(&policy.messages, messagesAge, messagesRows)
-        apply(&policy.facts, factsAge, factsRows)
-        apply(&policy.turns, turnsAge, turnsRows)
-        apply(&policy.summaries, summariesAge, summariesRows)
-        apply(&policy.outbox, outboxAge, outboxRows)
         return policy
     }
 
@@ -128,11 +137,7 @@ struct MemoryPruneCommand: AsyncParsableCommand {
     }
 
     static func rows(_ report: PruneReport, _ policy: RetentionPolicy) -> [(String, Int, RetentionPolicy.Limit)] {
-        [
-            ("message", report.messages, policy.messages), ("fact", report.facts, policy.facts),
-            ("turn", report.turns, policy.turns), ("summary", report.summaries, policy.summaries),
-            ("outbox", report.outbox, policy.outbox),
-        ]
+        RetentionPolicy.Table.allCases.map { ($0.tableName, report[$0], policy[$0]) }
     }
 
     static func text(_ outcome: Outcome, path: String, policy: RetentionPolicy, vacuumed: Bool) -> String {

@@ -26,8 +26,6 @@ struct MemoryStatsCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
-    static let tables = ["message", "fact", "agent_state", "turn", "summary", "outbox", "mqtt_outbound", "mqtt_inbound_qos2"]
-
     func run() async throws {
         try await runReportingErrors {
             let stats = try await MemoryFile.with(file, mode: .readOnly) { try await $0.statistics() }
@@ -47,7 +45,7 @@ struct MemoryStatsCommand: AsyncParsableCommand {
             ("unpublished outbox", BenchResult.grouped(stats.unpublishedOutbox)),
         ])
         lines.append("")
-        lines += MemoryText.table(["table", "rows"], tables.map { [$0, BenchResult.grouped(stats.rowCounts[$0] ?? 0)] }, right: [1])
+        lines += MemoryText.table(["table", "rows"], MemoryStatistics.tables.map { [$0, BenchResult.grouped(stats.rowCounts[$0] ?? 0)] }, right: [1])
         lines.append("")
         let writes = stats.writes
         lines += MemoryText.pairs([
@@ -60,7 +58,7 @@ struct MemoryStatsCommand: AsyncParsableCommand {
 
     static func json(_ stats: MemoryStatistics) -> String {
         var rows = JSONObjectWriter()
-        for table in tables { rows.number(table, stats.rowCounts[table] ?? 0) }
+        for table in MemoryStatistics.tables { rows.number(table, stats.rowCounts[table] ?? 0) }
         var writes = JSONObjectWriter()
         writes.number("queued", stats.writes.queued)
         writes.number("committed", stats.writes.committed)

@@ -45,6 +45,11 @@ public struct MovingQueue<Element> {
         return element
     }
 
+    /// Calls `body` with each queued element, first to last, leaving them queued.
+    @inlinable public func forEach(_ body: (Element) throws -> Void) rethrows {
+        for offset in 0..<stored { try body(slots[slot(offset)]!) }
+    }
+
     /// Replaces the first element that satisfies `predicate` with the one `replacement`
     /// makes (only called when there is a match); false when none does.
     @inlinable public mutating func replaceFirst(where predicate: (Element) -> Bool, with replacement: () -> Element) -> Bool {
