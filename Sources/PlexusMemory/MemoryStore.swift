@@ -264,12 +264,19 @@ public final class MemoryStore: Sendable {
         let timeout = options.busyTimeout.components
         configuration.busyMode = .timeout(Double(timeout.seconds) + Double(timeout.attoseconds) / 1e18)
         let maximumSize = options.maximumSize
+        let memoryMapSize = options.memoryMapSize
         configuration.prepareDatabase { db in
             // WAL with NORMAL: a commit survives a process crash; only a power cut may
             // lose the last ones. FULL would fsync every batch for little gain here.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // Keep the WAL from staying large after a burst, once checkpointed.
             try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
+            // Readers map the file instead of copying each page out of the kernel: a
+            // search touches a few pages per match (the index entry's document sizes, the
+            // row's agent), and with SQLite's 2 MiB page cache each was a read(2) call.
+            if db.configuration.readonly, let memoryMapSize {
+                try db.execute(sql: "PRAGMA mmap_size = \(memoryMapSize)")
+            }
             if let maximumSize {
                 let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
                 try db.execute(sql: "PRAGMA max_page_count = \(max(1, maximumSize / max(pageSize, 512)))")

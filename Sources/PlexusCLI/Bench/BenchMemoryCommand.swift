@@ -9,18 +9,23 @@ struct BenchMemoryCommand: AsyncParsableCommand {
         abstract: "Measure the memory store: 1,000,000 log rows and 100,000 facts, recall p50/p99, against sqlite3 and LangGraph.",
         discussion: """
             Writes, the same rows for every tool (context-message observations: topic, \
-            CloudEvents envelope, direction, agent, time):
+            CloudEvents envelope, direction, agent, time), each tool's input made before \
+            its clock starts:
 
-              plexus     AgentMemory.log for every row (unawaited; the store's single writer \
-                batches commits), then AgentMemory.remember for the facts (each awaited, 64 \
-                concurrent writers); timed from the first call to the last commit.
-              sqlite3    the sqlite3 CLI reading the same rows as multi-row INSERTs in one \
-                transaction into an empty database with the same schema, indexes and FTS \
-                triggers (the raw rate; ours/peer is our overhead), then the facts likewise.
+              plexus     AgentMemory.log(contentsOf:) with 32 messages of one agent per call, \
+                as the runtime logs each batch it takes from a mailbox (unawaited; the \
+                store's single writer batches commits); then again one AgentMemory.log per \
+                message into another file; then AgentMemory.remember for the facts (each \
+                awaited, 64 concurrent writers). Timed until the last commit.
+              sqlite3    the sqlite3 CLI reading the same rows as multi-row INSERTs, each \
+                500 followed by the same search-index INSERT … SELECT the store runs, in one \
+                transaction, into an empty database with the same schema (the raw rate; \
+                ours/peer is our overhead), then the facts likewise.
               langgraph  LangGraph's SqliteSaver (langgraph-checkpoint-sqlite) putting one \
-                checkpoint per update, each carrying a context message of the same shape \
-                (Benchmarks/langgraph_memory.py). It commits every put (~300/s), so it runs \
-                on a sample (--langgraph-updates) and the ratio compares rates.
+                checkpoint per row, the row as its channel value (Benchmarks/langgraph_memory.py), \
+                twice: as shipped (a commit per put with synchronous=FULL, an fsync each) and \
+                with synchronous=NORMAL, the durability our store runs with. It commits every \
+                put, so it writes a sample (--langgraph-updates) and the ratio compares rates.
 
             Recall, on our database at full size, each query as an agent makes it (scoped to \
             its agent id), timed one by one: the latest facts of a subject, and full-text \
