@@ -1,6 +1,7 @@
 import Foundation
 import PlexusCore
 import PlexusLLM
+import PlexusTesting
 import Testing
 
 /// The REAL local model (SmolLM2-135M on llama-cpp-python's server): chat, JSON-Schema

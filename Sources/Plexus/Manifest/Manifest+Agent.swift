@@ -1,4 +1,5 @@
 import PlexusCore
+import PlexusLLM
 import PlexusMQTT
 
 extension Manifest {
@@ -22,6 +23,13 @@ extension Manifest {
         public var prompt: String?
         /// Actuators (names under `actuators:`) it may ask the gate to command.
         public var actuators: [String]
+        /// The input and output rails around its model (`rails:`). Read from a manifest,
+        /// `rails.output.allowedTools` holds the `rails.tools` names; the runtime adds the
+        /// actuators (see ``modelRails``).
+        public var rails: ModelRails
+        /// Where rail trips are shared as `alert` messages (`rails.alerts`); nil for the
+        /// first `share:` subject.
+        public var alertSubject: String?
 
         /// The manifest file and position in `agents`, for errors about the config.
         public var fileName: String
@@ -34,8 +42,8 @@ extension Manifest {
         public init(
             id: String, type: String, config: ManifestValue = .emptyMapping(at: .start), subscriptions: [Subscription] = [],
             shares: [String] = [], credentials: Credentials? = nil, model: String? = nil, prompt: String? = nil,
-            actuators: [String] = [], fileName: String = "", index: Int = 0, idPosition: SourcePosition = .start,
-            typePosition: SourcePosition? = nil
+            actuators: [String] = [], rails: ModelRails = .standard, alertSubject: String? = nil, fileName: String = "",
+            index: Int = 0, idPosition: SourcePosition = .start, typePosition: SourcePosition? = nil
         ) {
             self.id = id
             self.type = type
@@ -46,6 +54,8 @@ extension Manifest {
             self.model = model
             self.prompt = prompt
             self.actuators = actuators
+            self.rails = rails
+            self.alertSubject = alertSubject
             self.fileName = fileName
             self.index = index
             self.idPosition = idPosition
@@ -57,6 +67,21 @@ extension Manifest {
             ManifestKeyPath([.key("agents"), .index(index), .key("config")])
         }
 
+        /// The rails its model runs with: ``rails``, with its actuators allowed as tools.
+        public var modelRails: ModelRails {
+            var rails = self.rails
+            if rails.output.allowedTools != nil { rails.output.allowedTools?.formUnion(actuators) }
+            return rails
+        }
+
+        /// A problem with this entry's `key`, placed at its type (for agent types that need
+        /// keys outside `config:`, such as `model:` and `prompt:`; see ``Agent/problems(with:)``).
+        public func problem(_ key: String, _ message: String) -> ManifestError {
+            ManifestError(
+                file: fileName, line: typePosition.line, column: typePosition.column,
+                keyPath: ManifestKeyPath([.key("agents"), .index(index), .key(key)]).description, message: message)
+        }
+
         /// What the rest of the manifest defines, for checking references.
         struct References {
             var fileName: String
@@ -64,7 +89,7 @@ extension Manifest {
             var actuators: [String: Actuator]
         }
 
-        static let keys = ["id", "type", "config", "subscribe", "share", "credentials", "model", "prompt", "actuators"]
+        static let keys = ["id", "type", "config", "subscribe", "share", "credentials", "model", "prompt", "actuators", "rails"]
 
         static func read(
             _ value: ManifestValue, _ path: ManifestKeyPath, index: Int, _ reader: ManifestReader, _ references: References
@@ -107,6 +132,7 @@ extension Manifest {
             }
             if let value = fields["prompt"] {
                 agent.prompt = reader.existingFile(value, fields.path("prompt"), what: "prompt file")
+                if let path = agent.prompt { checkPrompt(at: path, written: value, fields.path("prompt"), reader) }
             }
             if let value = fields["actuators"] {
                 for (name, position, namePath) in reader.stringList(value, fields.path("actuators")) ?? [] {
@@ -117,6 +143,11 @@ extension Manifest {
                             position, namePath, missingName("actuator", name, defined: references.actuators.keys, section: "actuators"))
                     }
                 }
+            }
+            if let value = fields["rails"] {
+                (agent.rails, agent.alertSubject) = readRails(value, fields.path("rails"), reader, shares: agent.shares)
+            } else {
+                agent.rails = ModelRails(output: OutputRails(allowedTools: []))
             }
             guard id != nil, type != nil else { return nil }
             return agent
