@@ -72,6 +72,39 @@ public struct LLMAgent: Agent {
             case trigger, window, subject, system, facts, temperature
             case answerSchema = "answer_schema", memoryBudget = "memory_budget", toolRounds = "tool_rounds", maxTokens = "max_tokens"
         }
+
+        /// Decodes and checks, so `plexus check` reports a bad value at its key.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            trigger = try container.decodeIfPresent(Trigger.self, forKey: .trigger)
+            window = try container.decodeIfPresent(ManifestDuration.self, forKey: .window)
+            subject = try container.decodeIfPresent(String.self, forKey: .subject)
+            system = try container.decodeIfPresent(String.self, forKey: .system)
+            answerSchema = try container.decodeIfPresent(JSONValue.self, forKey: .answerSchema)
+            if let answerSchema {
+                do { _ = try JSONSchema(answerSchema) } catch {
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .answerSchema, in: container,
+                        debugDescription: "not a schema the runtime can check: " + error.problems.map(\.description).joined(separator: "; "))
+                }
+            }
+            func count(_ key: CodingKeys, _ range: ClosedRange<Int>) throws -> Int? {
+                guard let value = try container.decodeIfPresent(Int.self, forKey: key) else { return nil }
+                guard range.contains(value) else {
+                    throw DecodingError.dataCorruptedError(
+                        forKey: key, in: container, debugDescription: "\(value) is outside \(range.lowerBound)…\(range.upperBound)")
+                }
+                return value
+            }
+            memoryBudget = try count(.memoryBudget, 0...100_000)
+            facts = try count(.facts, 0...1_000)
+            toolRounds = try count(.toolRounds, 0...5)
+            maxTokens = try count(.maxTokens, 1...1_000_000)
+            temperature = try container.decodeIfPresent(Double.self, forKey: .temperature)
+            if let temperature, !(0...2).contains(temperature) {
+                throw DecodingError.dataCorruptedError(forKey: .temperature, in: container, debugDescription: "\(temperature) is outside 0…2")
+            }
+        }
     }
 
     let id: String
@@ -89,23 +122,15 @@ public struct LLMAgent: Agent {
     /// Most messages a window keeps; older ones are dropped (counted in the log).
     static let windowLimit = 50
 
-    public init(id: String, configuration: Configuration) throws {
+    public init(id: String, configuration: Configuration) {
         self.id = id
         trigger = configuration.trigger ?? .message
         window = configuration.window?.duration ?? .seconds(60)
         subject = configuration.subject
         system = configuration.system
-        if let schema = configuration.answerSchema {
-            do { _ = try JSONSchema(schema) } catch { throw LLMAgentError.answerSchema(error.description) }
-        }
         answerSchema = configuration.answerSchema
-        let memoryBudget = configuration.memoryBudget ?? 600
-        let facts = configuration.facts ?? 20
-        guard memoryBudget >= 0, facts >= 0 else { throw LLMAgentError.negative(memoryBudget < 0 ? "memory_budget" : "facts") }
-        memory = PromptMemoryOptions(windowBudget: memoryBudget, facts: facts)
+        memory = PromptMemoryOptions(windowBudget: configuration.memoryBudget ?? 600, facts: configuration.facts ?? 20)
         toolRounds = configuration.toolRounds ?? 1
-        guard (0...5).contains(toolRounds) else { throw LLMAgentError.toolRounds(toolRounds) }
-        if let maxTokens = configuration.maxTokens, maxTokens <= 0 { throw LLMAgentError.negative("max_tokens") }
         maxTokens = configuration.maxTokens
         temperature = configuration.temperature
     }
@@ -293,20 +318,5 @@ public struct LLMAgent: Agent {
         }
         return try ContextMessage(
             kind: kind, source: context.agentID, subject: answerSubject(context), data: data, time: context.currentTime, trust: trust)
-    }
-}
-
-/// A configuration the `llm` agent type cannot run with.
-public enum LLMAgentError: Error, Sendable, Hashable, CustomStringConvertible {
-    case answerSchema(String)
-    case toolRounds(Int)
-    case negative(String)
-
-    public var description: String {
-        switch self {
-        case .answerSchema(let problem): "answer_schema is not a schema the runtime can check: \(problem)"
-        case .toolRounds(let rounds): "tool_rounds \(rounds) is outside 0…5"
-        case .negative(let key): "\(key) must not be negative (or zero, for max_tokens)"
-        }
     }
 }

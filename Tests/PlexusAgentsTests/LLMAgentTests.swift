@@ -37,6 +37,12 @@ final class LLMAgentHarness {
     let observer: any BusConnection
     let topics = try! PlexusTopics(namespace: "plexus")
     private var shared: AsyncStream<ContextMessage>.Iterator
+    /// Ids of what the test itself shared, which `next()` skips.
+    private let own: SharedIDs
+
+    final class SharedIDs: Sendable {
+        let ids = Mutex<Set<String>>([])
+    }
     private let running: Task<Void, any Error>
     private let reader: Task<Void, Never>
 
@@ -80,10 +86,13 @@ final class LLMAgentHarness {
         let cards = try await observer.subscribe(to: "plexus/agents/+")
         let (stream, continuation) = AsyncStream<ContextMessage>.makeStream()
         shared = stream.makeAsyncIterator()
+        let own = SharedIDs()
+        self.own = own
         reader = Task {
             do {
                 for try await message in knowledge {
-                    if let context = try? ContextMessage(mqttMessage: message), context.source != "observer" { continuation.yield(context) }
+                    guard let context = try? ContextMessage(mqttMessage: message) else { continue }
+                    if !own.ids.withLock({ $0.contains(context.id.string) }) { continuation.yield(context) }
                 }
             } catch {}
             continuation.finish()
@@ -99,6 +108,7 @@ final class LLMAgentHarness {
 
     /// Shares `message` as the agent `observer` would.
     func share(_ message: ContextMessage) async throws {
+        own.ids.withLock { _ = $0.insert(message.id.string) }
         try await observer.publish(message.mqttMessage(in: topics, version: .v5, now: Date()))
     }
 

@@ -197,9 +197,12 @@ public struct PromptContext: Sendable, Hashable {
             "actuators": agent.actuators,
         ]
         agentMembers["model"] = agent.model
+        // One object per message: `message` is the last of `messages`, so its text is
+        // guarded (and reported) once however the template reaches it.
+        let messageObjects = messages.map(message)
         var root: [String: Any] = [
             "agent": PromptObject(agentMembers, trust: .trusted, session: session),
-            "messages": messages.map(message),
+            "messages": messageObjects,
             "facts": facts.map { fact in
                 var members: [String: Any] = [
                     "subject": fact.subject, "predicate": fact.predicate, "source": fact.source, "trust": fact.trust.rawValue,
@@ -213,7 +216,7 @@ public struct PromptContext: Sendable, Hashable {
             },
             "now": Self.format(now),
         ]
-        if let last = messages.last { root["message"] = message(last) }
+        root["message"] = messageObjects.last
         if let memory {
             root["memory"] = PromptObject(
                 [
