@@ -121,6 +121,6 @@ struct RunTests {
         let file = try temporaryFile("run-test.yaml", contents: Array(yaml.utf8))
         let output = try await plexus(["run", file, "--broker", "mqtt://127.0.0.1:1"])
         #expect(output.status == 1)
-        #expect(output.standardError.contains("known types: command-relay, telemetry-summariser"), "\(output)")
+        #expect(output.standardError.contains("known types: command-relay, llm, telemetry-summariser"), "\(output)")
     }
 }
