@@ -141,7 +141,8 @@ extension Manifest.Agent {
             return nil
         }
         if let minimum, let maximum, minimum > maximum {
-            reader.diagnostics.report(fields.position, path, "min \(minimum) is above max \(maximum); no number could pass")
+            func shown(_ number: Double) -> String { number == number.rounded() && abs(number) < 1e15 ? String(Int(number)) : String(number) }
+            reader.diagnostics.report(fields.position, path, "min \(shown(minimum)) is above max \(shown(maximum)); no number could pass")
             return nil
         }
         return NumericBound(minimum: minimum, maximum: maximum)
