@@ -95,7 +95,7 @@ let package = Package(
         // Ready agents (DESIGN.md): built-in types of the `plexus` binary.
         .target(
             name: "PlexusAgents",
-            dependencies: ["Plexus", "PlexusCore", "PlexusMQTT", "PlexusLLM", "PlexusMemory"]
+            dependencies: ["Plexus", "PlexusCore", "PlexusMQTT", "PlexusLLM"]
         ),
         // Test helpers; ScriptedModel and LocalModelServer need the LanguageModel types.
         .target(
@@ -169,7 +169,7 @@ let package = Package(
         .testTarget(
             name: "PlexusAgentsTests",
             dependencies: [
-                "PlexusAgents", "Plexus", "PlexusCore", "PlexusLLM", "PlexusMemory", "PlexusMQTT", "PlexusTesting",
+                "PlexusAgents", "Plexus", "PlexusCore", "PlexusLLM", "PlexusMQTT", "PlexusTesting",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]

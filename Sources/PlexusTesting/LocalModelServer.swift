@@ -6,10 +6,11 @@ import PlexusLLM
 /// path against a real model.
 ///
 /// ```swift
-/// let server = try await LocalModelServer.start()
-/// defer { Task { await server.stop() } }
-/// let model = OpenAICompatibleModel(endpoint: ModelEndpoint(name: "smollm2", model: "smollm2", baseURL: server.baseURL),
-///                                   structuredOutput: .jsonObjectWithSchema)
+/// try await withLocalModelServer { server in
+///     let model = OpenAICompatibleModel(endpoint: ModelEndpoint(name: "smollm2", model: "smollm2", baseURL: server.baseURL),
+///                                       structuredOutput: .jsonObjectWithSchema)
+///     …
+/// }
 /// ```
 ///
 /// A missing install is a failure that says how to fix it, not a skip: CI runs
@@ -91,5 +92,22 @@ public final class LocalModelServer: Sendable {
 
     public func stop() async {
         _ = await process.terminate()
+    }
+}
+
+/// Starts the local model server, runs `body` with it, and stops it afterwards, also
+/// when `body` throws.
+public func withLocalModelServer<T>(
+    isolation: isolated (any Actor)? = #isolation,
+    _ body: (LocalModelServer) async throws -> T
+) async throws -> T {
+    let server = try await LocalModelServer.start()
+    do {
+        let result = try await body(server)
+        await server.stop()
+        return result
+    } catch {
+        await server.stop()
+        throw error
     }
 }

@@ -14,26 +14,11 @@ import Testing
 /// Latency is printed, never asserted.
 @Suite("the llm agent against the local model", .serialized)
 struct LLMAgentLocalModelTests {
-    static let answerSchema: JSONValue = [
-        "type": "object",
-        "properties": [
-            "room": ["enum": ["kitchen", "hall", "bedroom"]],
-            "celsius": ["type": "number"],
-            "too_warm": ["type": "boolean"],
-        ],
-        "required": ["room", "celsius", "too_warm"],
-    ]
-
     @Test("a device reading becomes a schema-valid JSON insight from SmolLM2, through a real broker")
     func structuredInsight() async throws {
-        let server = try await LocalModelServer.start()
-        do {
+        try await withLocalModelServer { server in
             try await withMosquitto { broker in try await Self.exercise(server: server, broker: broker) }
-        } catch {
-            await server.stop()
-            throw error
         }
-        await server.stop()
     }
 
     static func exercise(server: LocalModelServer, broker: MosquittoBroker) async throws {
@@ -64,10 +49,17 @@ struct LLMAgentLocalModelTests {
                 rails: {injection: mark, reask: 1}
                 config:
                   memory_budget: 0
-                  answer_schema: \(answerSchema.jsonString)
+                  answer_schema:
+                    type: object
+                    properties:
+                      room: {enum: [kitchen, hall, bedroom]}
+                      celsius: {type: number}
+                      too_warm: {type: boolean}
+                    required: [room, celsius, too_warm]
             """
         let manifest = try Manifest.parse(yaml: yaml, fileName: "local.yaml", baseDirectory: directory.path, environment: [:])
         #expect(AgentRegistry.builtIn.problems(in: manifest).isEmpty)
+        let answerSchema = try #require(try manifest.agents[0].decodeConfig(LLMAgent.Configuration.self).answerSchema)
         let bus = try MQTTBus(url: broker.url)
         var options = RuntimeOptions()
         options.models = ManifestModelProvider(manifest: manifest)
