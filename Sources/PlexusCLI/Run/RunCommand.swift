@@ -39,6 +39,11 @@ struct RunCommand: AsyncParsableCommand {
             runtime, also when the runtime is killed. plexus tail, agents, approvals, approve \
             and deny run from the same folder find it on their own.
 
+            A model with provider: local and no url: makes plexus run start llama.cpp's \
+            server with the SmolLM2 GGUF (installed by `make deps`; PLEXUS_LLM_PYTHON and \
+            PLEXUS_LLM_MODEL name others) on a free port, wait until it answers, and stop it \
+            on exit; one recorded in .plexus/NAME/ and still running is used instead.
+
             --memory PATH (or the manifest's memory.path) keeps the deployment's memory in \
             that SQLite file: every message the agents handle and send, their facts and \
             state, the outbox of shared messages, and each agent's MQTT session, which \
@@ -97,37 +102,56 @@ struct RunCommand: AsyncParsableCommand {
             logger.logLevel = level
 
             let managesBroker = brokers.isEmpty && manifest.usesManagedBroker
-            guard managesBroker else {
+            let localModels = manifest.models.values.filter { $0.provider == .local && $0.url == nil }.map(\.name)
+            guard managesBroker || !localModels.isEmpty else {
                 try await serve(manifest, bus: try makeBus(manifest, logger: logger), gateLogin: nil, logger: logger)
                 return
             }
-            // The state directory .plexus/NAME/ holds what the runtime starts.
+            // The state directory .plexus/NAME/ holds what the runtime starts: the broker, the model server.
             let directory: ManagedStateDirectory
             do {
                 directory = try ManagedStateDirectory.open(deployment: manifest.name)
             } catch {
                 throw CLIError("\(error)")
             }
+            var model: ManagedModelServer?
             var broker: ManagedBroker?
             do {
+                if !localModels.isEmpty {
+                    model = try await startModelServer(directory: directory)
+                    for name in localModels { manifest.models[name]?.url = model?.baseURL }
+                }
                 if managesBroker { broker = try await startManagedBroker(&manifest, directory: directory, logger: logger) }
                 let bus = try broker.map { makeManagedBus(manifest, broker: $0, logger: logger) } ?? makeBus(manifest, logger: logger)
                 try await serve(manifest, bus: bus, gateLogin: broker?.login(.gate), logger: logger)
             } catch {
-                await stopManaged(broker: broker, directory: directory)
+                await stopManaged(broker: broker, model: model, directory: directory)
                 throw error
             }
-            await stopManaged(broker: broker, directory: directory)
+            await stopManaged(broker: broker, model: model, directory: directory)
         }
     }
 
-    /// Stops what the runtime started, after the agents.
-    private func stopManaged(broker: ManagedBroker?, directory: ManagedStateDirectory) async {
+    /// Stops what the runtime started, after the agents: the broker, then the model server.
+    private func stopManaged(broker: ManagedBroker?, model: ManagedModelServer?, directory: ManagedStateDirectory) async {
         if let broker {
             await broker.stop()
             printNote("managed broker stopped")
         }
+        if let model, model.owned {
+            await model.stop()
+            printNote("local model server stopped")
+        }
         directory.close()
+    }
+
+    /// Starts (or finds running) llama.cpp's server for the `provider: local` models without a URL.
+    private func startModelServer(directory: ManagedStateDirectory) async throws -> ManagedModelServer {
+        do {
+            return try await ManagedModelServer.start(in: directory) { printNote($0) }
+        } catch {
+            throw CLIError("\(file): the local model could not start: \(error)")
+        }
     }
 
     /// Runs the agents (and the gate) on `bus` until SIGINT or SIGTERM.
