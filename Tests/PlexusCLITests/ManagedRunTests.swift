@@ -51,7 +51,9 @@ struct ManagedRunTests {
         let process: TestProcess
         var stateDirectory: String { "\(folder)/.plexus/managed-run" }
 
-        /// The connection file, once the broker runs (polled; the test's time limit bounds it).
+        /// The connection file, once the broker runs and the three agents are online (their
+        /// cards seen with the observer's login), so the runtime handles signals by then.
+        /// Polled; the test's time limit bounds it.
         func connection() async throws -> [String: Any] {
             let path = "\(stateDirectory)/connection.json"
             while true {
@@ -59,6 +61,14 @@ struct ManagedRunTests {
                     let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], object["broker_pid"] != nil,
                     process.standardError.contains("running 3 agents")
                 {
+                    let observer = try await ManagedRunTests.client(object, try ManagedRunTests.login(object, "observer"), id: "ready-observer")
+                    var cards = try await observer.subscribe(to: "plexus/agents/+").makeAsyncIterator()
+                    var online: Set<String> = []
+                    while online.count < 3, let message = try await cards.next() {
+                        guard let card = try? AgentCard(mqttMessage: message) else { continue }
+                        if card.status == .online { online.insert(card.id) } else { online.remove(card.id) }
+                    }
+                    await observer.disconnect()
                     return object
                 }
                 if process.isFinished { throw CLITestError("plexus run ended:\n\(await process.wait())") }
