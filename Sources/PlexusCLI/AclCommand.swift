@@ -66,10 +66,15 @@ struct AclCommand: AsyncParsableCommand {
                 }
             lines.append("  \(identity.role): \(command)")
         }
-        let shared = manifest.agents.filter { $0.credentials == nil }.map(\.id)
-        if !manifest.usesManagedBroker, !shared.isEmpty {
-            lines.append("Agents without credentials: (\(shared.joined(separator: ", "))) log in as broker.username;")
-            lines.append("give each `credentials: {username: agent-ID, password: …}` so the broker can tell them apart.")
+        if !manifest.usesManagedBroker {
+            if manifest.broker?.username == nil {
+                lines.append("The gate logs in as broker.username, which the manifest does not set: set it to \(plan.gate.username).")
+            }
+            let shared = manifest.agents.filter { $0.credentials == nil }.map(\.id)
+            if !shared.isEmpty {
+                lines.append("Agents without credentials: (\(shared.joined(separator: ", "))) log in as broker.username, like the gate;")
+                lines.append("give each `credentials: {username: agent-ID, password: …}` so the broker can tell them apart.")
+            }
         }
         return lines.map { "\(comment) \($0)" }.joined(separator: "\n") + "\n\n"
     }

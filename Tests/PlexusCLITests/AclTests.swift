@@ -119,6 +119,19 @@ struct AclTests {
         }
     }
 
+    @Test("for a broker you run, the header says when the gate or agents have no login of their own")
+    func loginNotes() async throws {
+        let anonymous = Self.manifest.replacingOccurrences(of: "  username: plexus-gate\n", with: "")
+        let file = try temporaryFile("own.yaml", contents: Array(anonymous.utf8))
+        let output = try await plexus(["acl", file])
+        #expect(output.status == 0, "\(output)")
+        #expect(output.standardOutput.contains("# The gate logs in as broker.username, which the manifest does not set: set it to plexus-gate."))
+        let managed = try temporaryFile("managed.yaml", contents: Array("plexus: 1\nname: m\nagents: [{id: a, type: telemetry-summariser}]\n".utf8))
+        let managedOutput = try await plexus(["acl", managed])
+        #expect(managedOutput.status == 0, "\(managedOutput)")
+        #expect(!managedOutput.standardOutput.contains("broker.username"), "the managed broker gives everyone a login")
+    }
+
     @Test("a manifest whose share would write an actuator topic is refused with the reason")
     func refused() async throws {
         let clash = Self.manifest.replacingOccurrences(of: "topic: plant/valve/set", with: "topic: site-a/plexus/knowledge/plant/plan")
