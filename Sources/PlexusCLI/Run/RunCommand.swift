@@ -26,7 +26,7 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Validates the manifest as `plexus check` does, connects every agent to the \
             broker with its own MQTT connection (client id NAMESPACE-AGENT, its manifest \
-            credentials), publishes their retained presence cards and runs them until \
+            credentials or its managed login), publishes their retained presence cards and runs them until \
             SIGINT or SIGTERM. Stopping is graceful: intake stops, each agent's mailbox \
             drains, the offline cards are published, the connections close.
 
@@ -59,7 +59,7 @@ struct RunCommand: AsyncParsableCommand {
 
             Examples:
               plexus run agents/telemetry.yaml                # the managed broker
-              plexus tail                                     # in another terminal, same folder
+              plexus tail                                     # another terminal, same folder
               plexus run agents/telemetry.yaml --broker mqtt://localhost:1883
               plexus tail --broker mqtt://localhost:1883      # in another terminal
               plexus run agents/telemetry.yaml --broker mqtt://localhost:1883 --metrics-port 9464
