@@ -51,6 +51,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 "PlexusMQTT",
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .target(

@@ -16,6 +16,9 @@ extension Manifest {
         public var subscriptions: [Subscription]
         /// Knowledge subjects it shares on (`<ns>/knowledge/<subject>`).
         public var shares: [String]
+        /// Topic filters it may publish raw MQTT messages on (`context.publish`), such as a
+        /// device simulator's sensor topics. Never an actuator topic or the namespace's own.
+        public var publishes: [MQTTTopicFilter]
         public var credentials: Credentials?
         /// The name of a model under `models:`.
         public var model: String?
@@ -41,7 +44,7 @@ extension Manifest {
 
         public init(
             id: String, type: String, config: ManifestValue = .emptyMapping(at: .start), subscriptions: [Subscription] = [],
-            shares: [String] = [], credentials: Credentials? = nil, model: String? = nil, prompt: String? = nil,
+            shares: [String] = [], publishes: [MQTTTopicFilter] = [], credentials: Credentials? = nil, model: String? = nil, prompt: String? = nil,
             actuators: [String] = [], rails: ModelRails = .standard, alertSubject: String? = nil, fileName: String = "",
             index: Int = 0, idPosition: SourcePosition = .start, typePosition: SourcePosition? = nil
         ) {
@@ -50,6 +53,7 @@ extension Manifest {
             self.config = config
             self.subscriptions = subscriptions
             self.shares = shares
+            self.publishes = publishes
             self.credentials = credentials
             self.model = model
             self.prompt = prompt
@@ -85,11 +89,12 @@ extension Manifest {
         /// What the rest of the manifest defines, for checking references.
         struct References {
             var fileName: String
+            var namespace: String
             var models: [String: Model]
             var actuators: [String: Actuator]
         }
 
-        static let keys = ["id", "type", "config", "subscribe", "share", "credentials", "model", "prompt", "actuators", "rails"]
+        static let keys = ["id", "type", "config", "subscribe", "share", "publish", "credentials", "model", "prompt", "actuators", "rails"]
 
         static func read(
             _ value: ManifestValue, _ path: ManifestKeyPath, index: Int, _ reader: ManifestReader, _ references: References
@@ -116,6 +121,17 @@ extension Manifest {
                 for (number, element) in elements.enumerated() {
                     let subjectPath = fields.path("share").appending(index: number)
                     if let subject = reader.topicPath(element, subjectPath, what: "subject") { agent.shares.append(subject) }
+                }
+            }
+            if let publish = fields["publish"], let elements = reader.elements(publish, fields.path("publish")) {
+                for (number, element) in elements.enumerated() {
+                    let filterPath = fields.path("publish").appending(index: number)
+                    guard let filter = reader.topicFilter(element, filterPath) else { continue }
+                    if let problem = publishProblem(filter, references) {
+                        reader.diagnostics.report(element.position, filterPath, problem)
+                    } else {
+                        agent.publishes.append(filter)
+                    }
                 }
             }
             if let value = fields["credentials"] {
@@ -151,6 +167,22 @@ extension Manifest {
             }
             guard id != nil, type != nil else { return nil }
             return agent
+        }
+
+        /// Why the agent may not publish on `filter`: only the gate writes actuator topics, and
+        /// the namespace's topics are written through `share:`, cards and the gate.
+        private static func publishProblem(_ filter: MQTTTopicFilter, _ references: References) -> String? {
+            if filter.isShared { return "'\(filter)' is a shared subscription filter; name the topics to publish on" }
+            if TopicOverlap.overlaps(filter.filter, "\(references.namespace)/#") {
+                return "'\(filter)' reaches into the namespace '\(references.namespace)', whose topics agents write through 'share:' "
+                    + "(knowledge), their card and the gate; name topics outside it"
+            }
+            for (name, actuator) in references.actuators.sorted(by: { $0.key < $1.key })
+            where TopicOverlap.overlaps(filter.filter, actuator.topic) {
+                return "'\(filter)' covers the command topic '\(actuator.topic)' of actuator '\(name)', which only the gate "
+                    + "may write; agents ask for commands with 'actuators:' and context.act"
+            }
+            return nil
         }
 
         private static func missingName(_ what: String, _ name: String, defined: some Collection<String>, section: String) -> String {
