@@ -171,7 +171,7 @@ let package = Package(
         .testTarget(
             name: "PlexusAgentsTests",
             dependencies: [
-                "PlexusAgents", "Plexus", "PlexusCore", "PlexusLLM", "PlexusMQTT", "PlexusTesting",
+                "PlexusAgents", "Plexus", "PlexusCore", "PlexusLLM", "PlexusMemory", "PlexusMQTT", "PlexusTesting",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]

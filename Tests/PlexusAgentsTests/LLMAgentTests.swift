@@ -5,6 +5,7 @@ import Plexus
 import PlexusAgents
 import PlexusCore
 import PlexusLLM
+import PlexusMemory
 import PlexusMQTT
 import PlexusTesting
 import Synchronization
@@ -50,7 +51,7 @@ final class LLMAgentHarness {
     /// around it defines the model `assistant` and the actuator `thermostat`.
     init(
         agent: String, prompt: String, model: ScriptedModel, gate: (any ActuationGate)? = nil, metrics: TestMetrics? = nil,
-        clock: ManualClock? = nil
+        clock: ManualClock? = nil, memory: MemoryStore? = nil
     ) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("llm-agent-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -79,6 +80,7 @@ final class LLMAgentHarness {
         options.models = ScriptedModels(model: model)
         options.actuationGate = gate
         options.metricsFactory = metrics
+        options.memory = memory
         if let clock { options.clock = clock }
         runtime = try PlexusRuntime(manifest: manifest, bus: bus, registry: .builtIn, options: options)
         observer = try await bus.connect(.init(clientID: "observer"))
@@ -294,5 +296,25 @@ struct LLMAgentTests {
         for room in ["hall", "kitchen", "bedroom"] { #expect(prompt.contains("- home/\(room)/temperature: ⟦untrusted"), "\(prompt)") }
         #expect(model.requests.count == 1)
         await harness.stop()
+    }
+
+    @Test("with memory, the prompt gets the agent's latest facts and its memory window, both guarded as untrusted")
+    func memory() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("llm-memory-\(UUID().uuidString).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try MemoryStore(path: path)
+        try await store.memory(for: "advisor").remember(subject: "home/hall", predicate: "window", value: "open", trust: .untrusted)
+        let model = ScriptedModel([.text("Close the hall window.")])
+        let harness = try await LLMAgentHarness(
+            agent: Self.advisor(), prompt: "{{#facts}}{{subject}} {{predicate}} = {{value}}\n{{/facts}}Memory: {{memory.window}}",
+            model: model, memory: store)
+        try await harness.publish("home/hall/temperature", "17")
+        let insight = try #require(await harness.next())
+        #expect(insight.data == ["text": "Close the hall window."] && insight.trust == .untrusted)
+        let prompt = try #require(model.requests.first?.messages[1].content)
+        #expect(prompt.hasPrefix("home/hall window = ⟦untrusted "), "\(prompt)")
+        #expect(prompt.contains("Memory: ⟦untrusted ") && prompt.contains("##ˆFacts"), "\(prompt)")
+        await harness.stop()
+        await store.close()
     }
 }
