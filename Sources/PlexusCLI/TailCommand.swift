@@ -94,11 +94,12 @@ struct TailCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
+            // Arguments first: a mistyped flag is reported as such, whatever the broker's state.
+            let filter = try makeFilter()
             let resolved = try connection.resolve(
                 verb: "tail", tls: tls, properties: PropertySet(), reconnect: .exponentialBackoff, deployment: deployment,
                 login: .observer)
             let topics = try resolved.topics(namespace)
-            let filter = try makeFilter()
             var knowledgeFilter = topics.knowledgeFilter
             if let subject { knowledgeFilter = "\(topics.namespace)/knowledge/\(subject)" }
             var filters = [knowledgeFilter]
