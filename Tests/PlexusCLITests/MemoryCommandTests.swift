@@ -101,6 +101,7 @@ struct MemoryCommandTests {
         #expect(scores == scores.sorted(by: >), "best first: \(scores)")
         #expect(hits.contains { $0["type"] as? String == "fact" && ($0["fact"] as? [String: Any])?["agent"] as? String == "sensor" })
         #expect(hits.allSatisfy { ($0["snippet"] as? String)?.contains("[") == true })
+        #expect(hits.contains { ($0["message"] as? [String: Any])?["source"] is String }, "a context message's source: \(hits)")
 
         let facts = try await plexus(["memory", "search", fixture.path, "smoke", "--in", "facts", "--json"])
         let factHits = try #require(try Self.object(facts.standardOutput)["hits"] as? [[String: Any]])

@@ -36,6 +36,7 @@ enum MemoryJSON {
         if let messageID = message.messageID { json.string("message_id", messageID) }
         if let kind = message.kind { json.string("kind", kind.rawValue) }
         if let subject = message.subject { json.string("subject", subject) }
+        if let source = message.source { json.string("source", source) }
         if let correlationID = message.correlationID { json.string("correlation_id", correlationID) }
         if let trust = message.trust { json.string("trust", trust.rawValue) }
         if let value = message.value { json.raw("value", number(value)) }
