@@ -71,28 +71,23 @@ extension RetentionPolicy {
             case .outbox: "outbox"
             }
         }
+
+        /// Its limit in a policy, and its count in a report.
+        var fields: (limit: WritableKeyPath<RetentionPolicy, Limit>, deleted: WritableKeyPath<PruneReport, Int>) {
+            switch self {
+            case .messages: (\.messages, \.messages)
+            case .facts: (\.facts, \.facts)
+            case .turns: (\.turns, \.turns)
+            case .summaries: (\.summaries, \.summaries)
+            case .outbox: (\.outbox, \.outbox)
+            }
+        }
     }
 
     /// The limit of `table`.
     public subscript(table: Table) -> Limit {
-        get {
-            switch table {
-            case .messages: messages
-            case .facts: facts
-            case .turns: turns
-            case .summaries: summaries
-            case .outbox: outbox
-            }
-        }
-        set {
-            switch table {
-            case .messages: messages = newValue
-            case .facts: facts = newValue
-            case .turns: turns = newValue
-            case .summaries: summaries = newValue
-            case .outbox: outbox = newValue
-            }
-        }
+        get { self[keyPath: table.fields.limit] }
+        set { self[keyPath: table.fields.limit] = newValue }
     }
 }
 
@@ -112,23 +107,7 @@ public struct PruneReport: Sendable, Hashable {
 extension PruneReport {
     /// The rows deleted from `table`.
     public subscript(table: RetentionPolicy.Table) -> Int {
-        get {
-            switch table {
-            case .messages: messages
-            case .facts: facts
-            case .turns: turns
-            case .summaries: summaries
-            case .outbox: outbox
-            }
-        }
-        set {
-            switch table {
-            case .messages: messages = newValue
-            case .facts: facts = newValue
-            case .turns: turns = newValue
-            case .summaries: summaries = newValue
-            case .outbox: outbox = newValue
-            }
-        }
+        get { self[keyPath: table.fields.deleted] }
+        set { self[keyPath: table.fields.deleted] = newValue }
     }
 }
