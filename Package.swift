@@ -92,7 +92,7 @@ let package = Package(
         // Ready agents (DESIGN.md): built-in types of the `plexus` binary.
         .target(
             name: "PlexusAgents",
-            dependencies: ["Plexus", "PlexusCore", "PlexusMQTT"]
+            dependencies: ["Plexus", "PlexusCore", "PlexusMQTT", "PlexusPolicy"]
         ),
         .target(
             name: "PlexusTesting",
@@ -162,7 +162,7 @@ let package = Package(
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),
-        .testTarget(name: "PlexusAgentsTests", dependencies: ["PlexusAgents"]),
+        .testTarget(name: "PlexusAgentsTests", dependencies: ["PlexusAgents", "PlexusTesting"]),
         .testTarget(
             name: "PlexusMemoryTests",
             dependencies: [
