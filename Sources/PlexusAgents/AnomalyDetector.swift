@@ -64,8 +64,9 @@ public struct AnomalyDetector: Agent {
         public var subject: String?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case threshold, alpha, warmup, direction, cooldown, kind, subject
+            case threshold, alpha, warmup
             case minStd = "min_std"
+            case direction, cooldown, kind, subject
         }
 
         public init(from decoder: any Decoder) throws {

@@ -179,8 +179,9 @@ public struct DeviceSimulator: Agent {
         }
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case seed, interval, prefix, speed, rooms, outdoor, thermostat, household
+            case seed, interval
             case stateInterval = "state_interval"
+            case prefix, speed, rooms, outdoor, thermostat, household
             case motionPerHour = "motion_per_hour"
             case motionHold = "motion_hold"
             case anomaliesPerHour = "anomalies_per_hour"

@@ -108,8 +108,8 @@ struct HomeModel: Sendable {
     /// Real and simulated seconds since the start.
     private(set) var elapsed = 0.0
     private(set) var simulated = 0.0
-    /// Anomalies injected so far, in order (for tests and logs).
-    private(set) var anomalies: [Anomaly] = []
+    /// How many anomalies of each kind were injected so far.
+    private(set) var anomalyCounts: [Anomaly: Int] = [:]
     private var intruderUntil = -1.0
     private var random: SeededRandom
 
@@ -250,7 +250,7 @@ struct HomeModel: Sendable {
         if doorIdle, occupied { possible.append(.doorLeftOpen) }
         guard !possible.isEmpty else { return [] }
         let anomaly = possible[random.index(possible.count)]
-        anomalies.append(anomaly)
+        anomalyCounts[anomaly, default: 0] += 1
         switch anomaly {
         case .forcedEntry:
             door.open = true

@@ -57,8 +57,8 @@ struct LineModel: Sendable {
     private(set) var lines: [Line]
     /// Real seconds since the start.
     private(set) var elapsed = 0.0
-    /// Faults injected so far: which line, which fault, in order.
-    private(set) var faults: [(line: String, fault: Fault)] = []
+    /// How many faults were started so far.
+    private(set) var faultCount = 0
     private var random: SeededRandom
 
     init(parameters: Parameters, lines: [(name: String, baseline: Double)], seed: UInt64) {
@@ -97,7 +97,7 @@ struct LineModel: Sendable {
     mutating func startFault(_ fault: Fault, line index: Int) {
         lines[index].fault = fault
         lines[index].faultAge = 0
-        faults.append((lines[index].name, fault))
+        faultCount += 1
     }
 
     private mutating func advance(_ index: Int, by seconds: Double) {

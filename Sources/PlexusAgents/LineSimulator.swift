@@ -72,8 +72,9 @@ public struct LineSimulator: Agent {
         }
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case seed, interval, prefix, speed, ambient, lines
+            case seed, interval
             case stateInterval = "state_interval"
+            case prefix, speed, ambient, lines
             case faultsPerHour = "faults_per_hour"
             case faultsAfter = "faults_after"
         }

@@ -58,11 +58,11 @@ public struct SecurityWatcher: Agent {
         public var settle: Duration
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case subject, night
             case doorOpenLimit = "door_open_limit"
+            case night
             case timeZone = "time_zone"
             case motionCooldown = "motion_cooldown"
-            case settle
+            case settle, subject
         }
 
         /// `night: {from: "22:00", to: "06:00"}`, checked as a ``TimeWindow``.

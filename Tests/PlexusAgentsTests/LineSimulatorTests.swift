@@ -29,7 +29,7 @@ struct LineSimulatorTests {
             #expect(vibration[index].allSatisfy { $0 > 0.8 && $0 < baseline + 1.2 }, "no reading looks like a fault")
         }
         #expect(temperature.allSatisfy { abs($0 - 38) < 0.6 }, "22 °C ambient + 16 °C running")
-        #expect(lines.faults.isEmpty)
+        #expect(lines.faultCount == 0)
     }
 
     @Test("the same seed replays the same shift, faults included")
@@ -147,7 +147,7 @@ struct LineSimulatorTests {
         var firstFault: Int?
         for step in 1...steps {
             lines.step(seconds: 2)
-            if firstFault == nil, !lines.faults.isEmpty { firstFault = step }
+            if firstFault == nil, lines.faultCount > 0 { firstFault = step }
             let line = lines.lines[0]
             for (topic, value) in [("factory/\(line.name)/vibration", line.vibrationReading), ("factory/\(line.name)/bearing-temperature", line.temperatureReading)] {
                 if let judgement = judge.judge(value, topic: topic), judgement.z > 0 { findings.append((step, topic, value)) }
