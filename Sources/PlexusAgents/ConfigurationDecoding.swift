@@ -83,25 +83,20 @@ enum Refuse {
 
     /// A name that cannot be one topic level.
     static func notATopicLevel(_ what: String) -> (String) -> String? {
-        { name in
-            do throws(PlexusTopicError) {
-                try PlexusTopics.validate(name, as: .agentID)
-                return nil
-            } catch {
-                return "\(what) '\(name)' cannot be a topic level: it \(error.reason)"
-            }
-        }
+        { name in topicProblem(name, as: .agentID).map { "\(what) '\(name)' cannot be a topic level: it \($0)" } }
     }
 
     /// Topic levels with wildcards, empty levels or a leading `$` (a topic prefix, a subject).
     static func notATopicPath(_ what: String) -> (String) -> String? {
-        { path in
-            do throws(PlexusTopicError) {
-                try PlexusTopics.validate(path, as: .subject)
-                return nil
-            } catch {
-                return "'\(path)' cannot be \(what): it \(error.reason)"
-            }
+        { path in topicProblem(path, as: .subject).map { "'\(path)' cannot be \(what): it \($0)" } }
+    }
+
+    private static func topicProblem(_ name: String, as role: PlexusTopicError.Role) -> String? {
+        do throws(PlexusTopicError) {
+            try PlexusTopics.validate(name, as: role)
+            return nil
+        } catch {
+            return error.reason
         }
     }
 

@@ -224,7 +224,7 @@ struct DeviceSimulatorTests {
 
     @Test("mistakes in the configuration are reported where they are written")
     func configurationMistakes() throws {
-        let cases: [(String, String)] = [
+        try expectConfigProblems(type: DeviceSimulator.typeName, [
             ("speeed: 2", "t.yaml:8:15: agents[0].config.speeed: unknown key 'speeed'; device-simulator reads 'seed', 'interval'"),
             ("rooms: [living, living]", "t.yaml:8:14: agents[0].config.rooms: room 'living' is listed twice"),
             ("rooms: [living, thermostat]", "t.yaml:8:23: agents[0].config.rooms[1]: 'thermostat' names the simulator's own topics"),
@@ -235,12 +235,7 @@ struct DeviceSimulatorTests {
             ("interval: soon", "t.yaml:8:17: agents[0].config.interval: 'soon' is not a duration"),
             ("rooms: [{name: hall, humidty: 50}]", "t.yaml:8:37: agents[0].config.rooms[0].humidty: unknown key 'humidty'; a room reads 'name', 'temperature', 'humidity', 'window'"),
             ("outdoor: {humidity: 120}", "t.yaml:8:27: agents[0].config.outdoor.humidity: 120 % is outside 5…100 %"),
-        ]
-        for (config, expected) in cases {
-            let problems = try configProblems(type: DeviceSimulator.typeName, config: config)
-            #expect(problems.count == 1, "\(config): \(problems)")
-            #expect(problems.first?.hasPrefix(expected) == true, "\(config): \(problems.first ?? "no problem") ≠ \(expected)")
-        }
+        ])
     }
 
     // MARK: On the bus

@@ -30,6 +30,15 @@ func configProblems(type: String, config: String) throws -> [String] {
     AgentRegistry.builtIn.problems(in: try oneAgentManifest(type: type, config: config)).map(\.description)
 }
 
+/// Checks that each `config` gives exactly one `plexus check` problem, starting with the expected text.
+func expectConfigProblems(type: String, _ cases: [(config: String, problem: String)], sourceLocation: SourceLocation = #_sourceLocation) throws {
+    for (config, expected) in cases {
+        let problems = try configProblems(type: type, config: config)
+        #expect(problems.count == 1, "\(config): \(problems)", sourceLocation: sourceLocation)
+        #expect(problems.first?.hasPrefix(expected) == true, "\(config): \(problems.first ?? "no problem") ≠ \(expected)", sourceLocation: sourceLocation)
+    }
+}
+
 /// The decoded configuration of an agent of `A` with `config`.
 func configuration<A: Agent>(of: A.Type, _ config: String) throws -> A.Configuration {
     try oneAgentManifest(type: A.typeName, config: config).agents[0].decodeConfig(A.Configuration.self)
