@@ -56,6 +56,25 @@ struct DeploymentManifestTests {
         }
     }
 
+    @Test("the shipped seeds make the demos start soon: a forced entry within three minutes, a worn bearing within five")
+    func demoTimetable() throws {
+        let home = try Self.load("smart-home.yaml")
+        var house = DeviceSimulator(id: "devices", configuration: try #require(home.agent("devices")).decodeConfig(DeviceSimulator.Configuration.self)).model
+        var firstAnomaly: Double?
+        while firstAnomaly == nil, house.elapsed < 3600 {
+            _ = house.step(seconds: 5)
+            if house.anomalyCounts[.forcedEntry] != nil { firstAnomaly = house.elapsed }
+        }
+        #expect(try #require(firstAnomaly) <= 180)
+
+        let factory = try Self.load("factory.yaml")
+        var lines = LineSimulator(id: "lines", configuration: try #require(factory.agent("lines")).decodeConfig(LineSimulator.Configuration.self)).model
+        var firstFault: (line: String, fault: LineModel.Fault)?
+        while firstFault == nil, lines.elapsed < 3600 { firstFault = lines.step(seconds: 2) }
+        #expect(firstFault?.fault == .bearingWear)
+        #expect(lines.elapsed <= 300, "the first fault came after \(lines.elapsed) s")
+    }
+
     static func decide(_ manifest: Manifest, _ actuator: String, _ command: JSONValue, state: PolicyState = .empty, now: Date = Date()) throws
         -> PolicyDecision.Verdict
     {
