@@ -9,6 +9,7 @@ extension AgentRegistry {
         var registry = AgentRegistry()
         registry.register(TelemetrySummariser.self)
         registry.register(CommandRelay.self)
+        registry.register(LLMAgent.self)
         registry.register(DeviceSimulator.self)
         registry.register(SecurityWatcher.self)
         registry.register(LineSimulator.self)

@@ -18,26 +18,19 @@ struct DeploymentManifestTests {
         try Manifest.load(path: root.appendingPathComponent("agents/\(name)").path, environment: [:])
     }
 
-    /// The agent types these manifests use that this branch does not register: the `llm`
-    /// type comes with the model agent (issue 5). Anything else unknown is a mistake.
-    static let typesFromElsewhere: Set<String> = ["llm"]
-
-    @Test("both manifests load and refer only to actuators, approvers, models and prompts they define", arguments: ["smart-home.yaml", "factory.yaml"])
+    @Test("both manifests pass plexus check's validation and refer only to actuators, approvers, models and prompts they define", arguments: ["smart-home.yaml", "factory.yaml"])
     func structure(_ file: String) throws {
         let manifest = try Self.load(file)
         #expect(manifest.usesManagedBroker, "no broker URL: plexus run starts its own")
-        let registry = AgentRegistry.builtIn
+        // Every type is registered, every config valid, every prompt template's variables provided.
+        #expect(AgentRegistry.builtIn.problems(in: manifest).map(\.description) == [])
         for agent in manifest.agents {
             for actuator in agent.actuators { #expect(manifest.actuators[actuator] != nil, "\(agent.id) commands \(actuator)") }
-            if !registry.typeNames.contains(agent.type) {
-                #expect(Self.typesFromElsewhere.contains(agent.type), "agent \(agent.id) has the unknown type \(agent.type)")
-            }
-            if agent.type == "llm" {
+            if agent.type == LLMAgent.typeName {
                 let model = try #require(agent.model, "\(agent.id) names a model")
                 #expect(manifest.models[model]?.provider == .local)
-                let prompt = try #require(agent.prompt, "\(agent.id) has a prompt")
-                let text = try String(contentsOfFile: prompt, encoding: .utf8)
-                #expect(text.contains("{{message.text}}"), "the prompt shows the model the message it reacts to")
+                let prompt = try String(contentsOfFile: try #require(agent.prompt), encoding: .utf8)
+                #expect(prompt.contains("{{message.text}}"), "the prompt shows the model the message it reacts to")
             }
         }
         // Every actuator is commanded by someone, and every confirmation can be given.
@@ -48,11 +41,6 @@ struct DeploymentManifestTests {
                 let people = manifest.approverDirectory.members(of: requirement.approvers)
                 #expect(people.count >= requirement.quorum, "\(name): \(people) cannot reach a quorum of \(requirement.quorum)")
             }
-        }
-        // The built-in agents' configurations are valid; the only problems are the types this branch lacks.
-        let llmTypeLines = Set(manifest.agents.filter { Self.typesFromElsewhere.contains($0.type) }.map(\.typePosition.line))
-        for problem in registry.problems(in: manifest) {
-            #expect(llmTypeLines.contains(problem.line) && problem.keyPath.hasSuffix(".type"), "\(problem)")
         }
     }
 
@@ -73,6 +61,45 @@ struct DeploymentManifestTests {
         while firstFault == nil, lines.elapsed < 3600 { firstFault = lines.step(seconds: 2) }
         #expect(firstFault?.fault == .bearingWear)
         #expect(lines.elapsed <= 300, "the first fault came after \(lines.elapsed) s")
+    }
+
+    /// Runs `agentID` of `file` alone on a `LocalBus` for a few ticks, with a command on each
+    /// of its subscriptions, and returns every topic it published on.
+    static func topicsPublished(by agentID: String, in file: String, ticks: Int, interval: Duration, commands: [(String, String)]) async throws -> Set<String> {
+        var manifest = try Self.load(file)
+        manifest.agents = manifest.agents.filter { $0.id == agentID }
+        let time = TestTime()
+        let deployment = try await RunningDeployment.start(manifest, options: time.options)
+        var everything = try await deployment.observer.subscribe(to: "#").makeAsyncIterator()
+        for (topic, payload) in commands { try await deployment.observer.publish(to: topic, payload: payload) }
+        for _ in 0..<ticks { try await time.advance(by: interval, sleepers: 2) }
+        let sentinel = "sentinel/\(UUID().uuidString)"
+        try await deployment.observer.publish(to: sentinel, payload: "")
+        var topics: Set<String> = []
+        while let message = try await everything.next(), message.topic != sentinel { topics.insert(message.topic) }
+        await deployment.stop()
+        let commandTopics = Set(commands.map(\.0))
+        return topics.filter { !$0.hasPrefix("\(manifest.namespace)/") && !commandTopics.contains($0) }
+    }
+
+    @Test("the simulators publish only on their entries' publish: topics, which a managed broker's ACL grants them", .timeLimit(.minutes(1)))
+    func publishTopicsCoverTheSimulators() async throws {
+        // At least three rooms' readings and windows, the outdoor temperature, the door, the
+        // thermostat and presence (motion comes when it comes); two lines' readings and states.
+        for (file, agentID, interval, expected, commands) in [
+            ("smart-home.yaml", "devices", Duration.seconds(5), 14, [
+                ("home/thermostat/set", #"{"setpoint":22}"#), ("home/living/window/set", #"{"open":true}"#),
+                ("home/front-door/lock/set", #"{"locked":false}"#),
+            ]),
+            ("factory.yaml", "lines", Duration.seconds(2), 6, [("factory/line-1/control/set", #"{"running":false}"#)]),
+        ] {
+            let entry = try #require(try Self.load(file).agent(agentID))
+            let topics = try await Self.topicsPublished(by: agentID, in: file, ticks: 40, interval: interval, commands: commands)
+            #expect(topics.count >= expected, "\(file): \(topics.sorted())")
+            for topic in topics.sorted() {
+                #expect(entry.publishes.contains { $0.matches(topic) }, "\(file): \(agentID) publishes on \(topic), which its publish: list does not grant")
+            }
+        }
     }
 
     static func decide(_ manifest: Manifest, _ actuator: String, _ command: JSONValue, state: PolicyState = .empty, now: Date = Date()) throws
@@ -150,7 +177,7 @@ struct DeploymentManifestTests {
         }
     }
 
-    /// The smart home's built-in agents (not the `llm` ones) with the real gate on a
+    /// The smart home's agents without the `llm` ones, with the real gate on a
     /// `LocalBus`, a journal in a temporary SQLite file, and proposals through the relay.
     struct SmartHome {
         let deployment: RunningDeployment
@@ -160,7 +187,8 @@ struct DeploymentManifestTests {
 
         static func start() async throws -> SmartHome {
             var manifest = try DeploymentManifestTests.load("smart-home.yaml")
-            manifest.agents = manifest.agents.filter { AgentRegistry.builtIn.typeNames.contains($0.type) }
+            // The model agents need the local model; this test is about the devices and the gate.
+            manifest.agents = manifest.agents.filter { $0.type != LLMAgent.typeName }
             let bus = LocalBus()
             let directory = NSTemporaryDirectory() + "plexus-smart-home-\(UUID().uuidString)"
             let store = try MemoryStore(path: directory + "/memory.sqlite")
