@@ -2,12 +2,23 @@ import Foundation
 import Plexus
 import PlexusCore
 
+/// Where a built-in agent shares its findings and the observations that caused them.
+struct FindingSubjects: Sendable, Hashable {
+    var findings: String
+    var evidence: String
+}
+
 extension AgentContext {
-    /// Where a built-in agent shares its findings: `config.subject`, else the entry's first
-    /// `share:` subject.
-    func findingSubject(configured: String?, agentType: String) throws(NoSubjectError) -> String {
-        guard let subject = configured ?? shareSubjects.first else { throw NoSubjectError(agentType: agentType) }
-        return subject
+    /// The findings go to `config.subject`, else the entry's first `share:` subject; the
+    /// evidence to `config.evidence`, else with the findings. Both must be in `share:`
+    /// (checked when the agent starts, not at its first finding).
+    func findingSubjects(subject: String?, evidence: String?, agentType: String) throws(FindingSubjectError) -> FindingSubjects {
+        guard let findings = subject ?? shareSubjects.first else { throw .noSubject(agentType: agentType) }
+        let subjects = FindingSubjects(findings: findings, evidence: evidence ?? findings)
+        for subject in [subjects.findings, subjects.evidence] where !shareSubjects.isEmpty && !shareSubjects.contains(subject) {
+            throw .notShared(subject, agentType: agentType, shares: shareSubjects)
+        }
+        return subjects
     }
 
     /// The context message that stands for `message` as the cause of a finding.
@@ -34,11 +45,17 @@ extension AgentContext {
     }
 }
 
-/// A built-in agent that would share findings has no subject to share them on.
-public struct NoSubjectError: Error, Sendable, Hashable, CustomStringConvertible {
-    public var agentType: String
+/// A built-in agent that shares findings cannot share where its configuration says.
+public enum FindingSubjectError: Error, Sendable, Hashable, CustomStringConvertible {
+    case noSubject(agentType: String)
+    case notShared(String, agentType: String, shares: [String])
 
     public var description: String {
-        "\(agentType) has nowhere to share its findings: set config.subject or list a subject under share:"
+        switch self {
+        case .noSubject(let agentType):
+            "\(agentType) has nowhere to share its findings: set config.subject or list a subject under share:"
+        case .notShared(let subject, let agentType, let shares):
+            "\(agentType) is configured to share on '\(subject)', which its share: list \(shares) does not name; add it there"
+        }
     }
 }

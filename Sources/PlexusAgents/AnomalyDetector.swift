@@ -60,13 +60,17 @@ public struct AnomalyDetector: Agent {
         /// At most one finding per topic in this time (default 60s).
         public var cooldown: Duration
         public var kind: FindingKind
-        /// Where findings and their evidence are shared (default: the first `share:` subject).
+        /// Where findings are shared (default: the first `share:` subject).
         public var subject: String?
+        /// Where the readings that caused them are shared as observations (default: with
+        /// the findings). A subject of their own lets an agent that acts on findings (a
+        /// model) read only those.
+        public var evidence: String?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case threshold, alpha, warmup
             case minStd = "min_std"
-            case direction, cooldown, kind, subject
+            case direction, cooldown, kind, subject, evidence
         }
 
         public init(from decoder: any Decoder) throws {
@@ -79,6 +83,7 @@ public struct AnomalyDetector: Agent {
             cooldown = try container.value(.cooldown, default: ManifestDuration(.seconds(60))).duration
             kind = try container.choice(.kind, default: .alert)
             subject = try container.value(.subject, default: nil, Refuse.optional(Refuse.notATopicPath("a subject")))
+            evidence = try container.value(.evidence, default: nil, Refuse.optional(Refuse.notATopicPath("a subject")))
         }
     }
 
@@ -93,7 +98,7 @@ public struct AnomalyDetector: Agent {
     }
 
     public mutating func start(context: AgentContext) async throws {
-        _ = try subject(context)
+        _ = try subjects(context)
     }
 
     /// What one reading means against its topic's baseline.
@@ -135,9 +140,10 @@ public struct AnomalyDetector: Agent {
         let now = context.currentTime
         if let last = lastReport[message.topic], now.timeIntervalSince(last) < configuration.cooldown.inSeconds { return }
         lastReport[message.topic] = now
-        let subject = try subject(context)
-        let cause = try await context.evidence(of: message, subject: subject)
-        try await context.share(configuration.kind.kind, subject: subject, data: Self.evidence(judgement, topic: message.topic, configuration), causedBy: cause)
+        let subjects = try subjects(context)
+        let cause = try await context.evidence(of: message, subject: subjects.evidence)
+        try await context.share(
+            configuration.kind.kind, subject: subjects.findings, data: Self.evidence(judgement, topic: message.topic, configuration), causedBy: cause)
     }
 
     static func evidence(_ judgement: Judgement, topic: String, _ configuration: Configuration) -> JSONValue {
@@ -153,7 +159,7 @@ public struct AnomalyDetector: Agent {
         ]
     }
 
-    private func subject(_ context: AgentContext) throws -> String {
-        try context.findingSubject(configured: configuration.subject, agentType: Self.typeName)
+    private func subjects(_ context: AgentContext) throws -> FindingSubjects {
+        try context.findingSubjects(subject: configuration.subject, evidence: configuration.evidence, agentType: Self.typeName)
     }
 }

@@ -44,8 +44,11 @@ public struct SecurityWatcher: Agent {
     public static let typeName = "security-watcher"
 
     public struct Configuration: Decodable, Sendable {
-        /// Where alerts and their evidence are shared (default: the first `share:` subject).
+        /// Where alerts are shared (default: the first `share:` subject).
         public var subject: String?
+        /// Where the observations that caused them are shared (default: with the alerts).
+        /// A subject of their own lets an agent that acts on alerts (a model) read only those.
+        public var evidence: String?
         /// A door open longer than this raises `door-left-open` (default 2m).
         public var doorOpenLimit: Duration
         /// When motion with nobody home is an alert (default 22:00–06:00).
@@ -62,7 +65,7 @@ public struct SecurityWatcher: Agent {
             case night
             case timeZone = "time_zone"
             case motionCooldown = "motion_cooldown"
-            case settle, subject
+            case settle, subject, evidence
         }
 
         /// `night: {from: "22:00", to: "06:00"}`, checked as a ``TimeWindow``.
@@ -98,6 +101,7 @@ public struct SecurityWatcher: Agent {
         public init(from decoder: any Decoder) throws {
             let container = try decoder.strictContainer(keyedBy: CodingKeys.self, what: "security-watcher")
             subject = try container.value(.subject, default: nil, Refuse.optional(Refuse.notATopicPath("a subject")))
+            evidence = try container.value(.evidence, default: nil, Refuse.optional(Refuse.notATopicPath("a subject")))
             doorOpenLimit = try container.value(.doorOpenLimit, default: ManifestDuration(.seconds(120))).duration
             motionCooldown = try container.value(.motionCooldown, default: ManifestDuration(.seconds(600))).duration
             settle = try container.value(.settle, default: ManifestDuration(.seconds(2))).duration
@@ -147,6 +151,7 @@ public struct SecurityWatcher: Agent {
     }
 
     let configuredSubject: String?
+    let configuredEvidence: String?
     let doorOpenLimit: Duration
     let night: TimeWindow
     let motionCooldown: Duration
@@ -158,6 +163,7 @@ public struct SecurityWatcher: Agent {
 
     public init(id: String, configuration: Configuration) {
         configuredSubject = configuration.subject
+        configuredEvidence = configuration.evidence
         doorOpenLimit = configuration.doorOpenLimit
         night = configuration.night
         motionCooldown = configuration.motionCooldown
@@ -168,7 +174,7 @@ public struct SecurityWatcher: Agent {
     static let checkInterval: Duration = .seconds(1)
 
     public mutating func start(context: AgentContext) async throws {
-        _ = try subject(context)
+        _ = try subjects(context)
         context.schedule("check", every: Self.checkInterval)
     }
 
@@ -267,10 +273,10 @@ public struct SecurityWatcher: Agent {
             suspectMotion[room] = nil
             guard occupied == false else { continue }
             lastMotionAlert[room] = now
-            let subject = try subject(context)
-            let cause = try await context.evidence(of: suspect.message, subject: subject)
+            let subjects = try subjects(context)
+            let cause = try await context.evidence(of: suspect.message, subject: subjects.evidence)
             try await context.share(
-                .alert, subject: subject,
+                .alert, subject: subjects.findings,
                 data: Self.alert(.motionAtNightWhileAway, "motion in \(room) at night while nobody is home", ["room": .string(room)], "high"),
                 causedBy: cause)
         }
@@ -280,16 +286,16 @@ public struct SecurityWatcher: Agent {
     private mutating func raise(
         _ rule: Rule, _ text: String, _ details: [String: JSONValue], _ severity: String, door name: String, _ context: AgentContext
     ) async throws {
-        let subject = try subject(context)
+        let subjects = try subjects(context)
         guard let opening = doors[name]?.opening else { return }
         let cause: ContextMessage
         if let evidence = doors[name]?.evidence {
             cause = evidence
         } else {
-            cause = try await context.evidence(of: opening, subject: subject)
+            cause = try await context.evidence(of: opening, subject: subjects.evidence)
             doors[name]?.evidence = cause
         }
-        try await context.share(.alert, subject: subject, data: Self.alert(rule, text, details, severity), causedBy: cause)
+        try await context.share(.alert, subject: subjects.findings, data: Self.alert(rule, text, details, severity), causedBy: cause)
     }
 
     static func alert(_ rule: Rule, _ text: String, _ details: [String: JSONValue], _ severity: String) -> JSONValue {
@@ -300,7 +306,7 @@ public struct SecurityWatcher: Agent {
         return .object(data)
     }
 
-    private func subject(_ context: AgentContext) throws -> String {
-        try context.findingSubject(configured: configuredSubject, agentType: Self.typeName)
+    private func subjects(_ context: AgentContext) throws -> FindingSubjects {
+        try context.findingSubjects(subject: configuredSubject, evidence: configuredEvidence, agentType: Self.typeName)
     }
 }

@@ -128,6 +128,62 @@ struct AnomalyDetectorTests {
         await deployment.stop()
     }
 
+    @Test("with an evidence subject of their own, the observations stay off the findings' subject, still their cause", .timeLimit(.minutes(1)))
+    func evidenceSubject() async throws {
+        let yaml = """
+            plexus: 1
+            name: anomaly-test
+            agents:
+              - id: anomaly
+                type: anomaly-detector
+                config: {threshold: 4, warmup: 5, min_std: 0.05, subject: sensors/anomalies, evidence: sensors/readings}
+                subscribe: [sensors/+/level]
+                share: [sensors/anomalies, sensors/readings]
+            """
+        let manifest = try Manifest.parse(yaml: yaml, fileName: "t.yaml", baseDirectory: "/tmp", environment: [:])
+        let deployment = try await RunningDeployment.start(manifest, options: TestTime().options)
+        var findings = try await deployment.observer.subscribe(to: "plexus/knowledge/sensors/anomalies").makeAsyncIterator()
+        var readings = try await deployment.observer.subscribe(to: "plexus/knowledge/sensors/readings").makeAsyncIterator()
+        for value in ["2", "2.1", "1.9", "2", "2.05", "9"] {
+            try await deployment.observer.publish(to: "sensors/a/level", payload: value)
+        }
+        let alert = try ContextMessage(mqttMessage: try #require(try await findings.next()))
+        let observation = try ContextMessage(mqttMessage: try #require(try await readings.next()))
+        #expect(alert.kind == .alert)
+        #expect(observation.kind == .observation)
+        #expect(alert.causationID == observation.id.string)
+        #expect(observation.data == ["topic": "sensors/a/level", "payload": 9])
+        await deployment.stop()
+    }
+
+    @Test("a subject missing from share: stops the agent when it starts, not at its first finding", .timeLimit(.minutes(1)))
+    func evidenceNotShared() async throws {
+        let yaml = """
+            plexus: 1
+            name: anomaly-test
+            agents:
+              - id: anomaly
+                type: anomaly-detector
+                config: {evidence: sensors/readings}
+                subscribe: [sensors/+/level]
+                share: [sensors/anomalies]
+            """
+        let manifest = try Manifest.parse(yaml: yaml, fileName: "t.yaml", baseDirectory: "/tmp", environment: [:])
+        var options = RuntimeOptions()
+        options.initialRestartDelay = .milliseconds(1)
+        options.maximumRestartDelay = .milliseconds(1)
+        let bus = LocalBus()
+        let observer = try await bus.connect(.init(clientID: "observer"))
+        let cards = try await observer.subscribe(to: "plexus/agents/anomaly")
+        let runtime = try PlexusRuntime(manifest: manifest, bus: bus, registry: .builtIn, options: options)
+        let running = Task { try await runtime.run() }
+        for try await message in cards where (try? AgentCard(mqttMessage: message))?.status == .failed { break }
+        #expect(runtime.statistics(for: "anomaly")?.failed == true)
+        running.cancel()
+        _ = try? await running.value
+        await observer.disconnect()
+    }
+
     @Test("mistakes in the configuration are reported where they are written")
     func configurationMistakes() throws {
         try expectConfigProblems(type: AnomalyDetector.typeName, [
