@@ -105,6 +105,7 @@ public struct AnomalyDetector: Agent {
     struct Judgement: Equatable {
         var value: Double
         var mean: Double
+        /// The deviation the z-score is measured in: the baseline's, at least `min_std`.
         var standardDeviation: Double
         var z: Double
         var readings: Int
@@ -123,7 +124,8 @@ public struct AnomalyDetector: Agent {
             stats.add(value)
             return nil
         }
-        return Judgement(value: value, mean: stats.mean, standardDeviation: stats.standardDeviation, z: z, readings: stats.count)
+        let deviation = max(stats.standardDeviation, configuration.minStd)
+        return Judgement(value: value, mean: stats.mean, standardDeviation: deviation, z: z, readings: stats.count)
     }
 
     public mutating func handle(_ message: AgentMessage, context: AgentContext) async throws {

@@ -177,20 +177,45 @@ struct DeploymentManifestTests {
         }
     }
 
-    /// The smart home's agents without the `llm` ones, with the real gate on a
-    /// `LocalBus`, a journal in a temporary SQLite file, and proposals through the relay.
-    struct SmartHome {
+    /// A deployment's agents without the `llm` ones, with the real gate on a `LocalBus`, a
+    /// journal in a temporary SQLite file, and proposals through a relay.
+    struct GatedDeployment {
         let deployment: RunningDeployment
         let gateTask: Task<Void, any Error>
         let directory: String
+        let proposals: String
         var outcomes: BusSubscription.AsyncIterator
 
-        static func start() async throws -> SmartHome {
-            var manifest = try DeploymentManifestTests.load("smart-home.yaml")
-            // The model agents need the local model; this test is about the devices and the gate.
+        /// The smart home, with its own relay.
+        static func smartHome() async throws -> GatedDeployment {
+            try await start(DeploymentManifestTests.load("smart-home.yaml"), proposals: "home/proposals", outcomes: "home/outcomes")
+        }
+
+        /// The factory, with a relay added for the test: the planner's model would propose
+        /// line stops, the test proposes them itself.
+        static func factory() async throws -> GatedDeployment {
+            let path = DeploymentManifestTests.root.appendingPathComponent("agents/factory.yaml").path
+            let text = try String(contentsOfFile: path, encoding: .utf8) + """
+
+                  - id: test-relay
+                    type: command-relay
+                    config: {outcomes: factory/outcomes}
+                    subscribe: [factory/proposals]
+                    share: [factory/outcomes]
+                    actuators: [line_1, line_2]
+
+                """
+            let manifest = try Manifest.parse(
+                yaml: text, fileName: path, baseDirectory: URL(fileURLWithPath: path).deletingLastPathComponent().path, environment: [:])
+            return try await start(manifest, proposals: "factory/proposals", outcomes: "factory/outcomes")
+        }
+
+        static func start(_ manifest: Manifest, proposals: String, outcomes subject: String) async throws -> GatedDeployment {
+            var manifest = manifest
+            // The model agents need the local model; these tests are about the devices and the gate.
             manifest.agents = manifest.agents.filter { $0.type != LLMAgent.typeName }
             let bus = LocalBus()
-            let directory = NSTemporaryDirectory() + "plexus-smart-home-\(UUID().uuidString)"
+            let directory = NSTemporaryDirectory() + "plexus-\(manifest.name)-\(UUID().uuidString)"
             let store = try MemoryStore(path: directory + "/memory.sqlite")
             var gateOptions = PolicyGateOptions()
             gateOptions.tick = .milliseconds(20)
@@ -199,14 +224,24 @@ struct DeploymentManifestTests {
             var options = TestTime().options
             options.actuationGate = gate
             let deployment = try await RunningDeployment.start(manifest, options: options, bus: bus)
-            let outcomes = try await deployment.observer.subscribe(to: "plexus/knowledge/home/outcomes").makeAsyncIterator()
-            return SmartHome(deployment: deployment, gateTask: gateTask, directory: directory, outcomes: outcomes)
+            let outcomes = try await deployment.observer.subscribe(to: "plexus/knowledge/\(subject)").makeAsyncIterator()
+            return GatedDeployment(deployment: deployment, gateTask: gateTask, directory: directory, proposals: proposals, outcomes: outcomes)
         }
 
         /// Proposes a command through the relay, as `plexus pub -t home/proposals` would.
         func propose(_ actuator: String, _ command: JSONValue) async throws {
             let proposal: JSONValue = ["actuator": .string(actuator), "command": command, "reason": "test"]
-            try await deployment.observer.publish(to: "home/proposals", payload: proposal.jsonString)
+            try await deployment.observer.publish(to: proposals, payload: proposal.jsonString)
+        }
+
+        /// Answers a pending request on the approver's decision topic, as `plexus approve` does.
+        func decide(_ pending: JSONValue, _ decision: String, as approver: String) async throws {
+            guard case .string(let id)? = pending["id"], case .string(let hash)? = pending["hash"] else {
+                Issue.record("not a pending request: \(pending)")
+                return
+            }
+            try await deployment.observer.publish(
+                to: "plexus/approvals/\(id)/decision/\(approver)", payload: #"{"decision":"\#(decision)","hash":"\#(hash)"}"#)
         }
 
         mutating func outcome() async throws -> JSONValue {
@@ -221,9 +256,11 @@ struct DeploymentManifestTests {
         }
     }
 
-    /// Reads states until one satisfies `done`.
+    /// Reads states until one satisfies `done`; an empty payload (a retained message
+    /// cleared, as a decided approval's) is skipped.
     static func state(_ iterator: inout BusSubscription.AsyncIterator, until done: (JSONValue) -> Bool) async throws -> JSONValue {
         while let message = try await iterator.next() {
+            guard message.payload.readableBytes > 0 else { continue }
             let value = try json(message)
             if done(value) { return value }
         }
@@ -232,7 +269,7 @@ struct DeploymentManifestTests {
 
     @Test("the smart home with the real gate: the simulator obeys what the policies let through, and the interlock reads its live heating state", .timeLimit(.minutes(1)))
     func smartHomeWithTheGate() async throws {
-        var home = try await SmartHome.start()
+        var home = try await GatedDeployment.smartHome()
         let observer = home.deployment.observer
         var thermostat = try await observer.subscribe(to: "home/thermostat/state").makeAsyncIterator()
         var window = try await observer.subscribe(to: "home/living/window/state").makeAsyncIterator()
@@ -268,13 +305,8 @@ struct DeploymentManifestTests {
         // Unlocking waits for alice; her approval releases it.
         try await home.propose("front_door", ["locked": false])
         let pending = try await Self.state(&approvals) { $0["actuator"] == "front_door" }
-        guard case .string(let id)? = pending["id"], case .string(let hash)? = pending["hash"] else {
-            Issue.record("not a pending request: \(pending)")
-            await home.stop()
-            return
-        }
         #expect(pending["approvers"] == ["alice"])
-        try await observer.publish(to: "plexus/approvals/\(id)/decision/alice", payload: #"{"decision":"approve","hash":"\#(hash)"}"#)
+        try await home.decide(pending, "approve", as: "alice")
         #expect(try await home.outcome()["outcome"] == "executed")
         #expect(try await Self.state(&lock) { $0["locked"] == .bool(false) } == ["locked": false])
 
@@ -283,5 +315,36 @@ struct DeploymentManifestTests {
         #expect(try await home.outcome()["outcome"] == "executed")
         #expect(try await Self.state(&lock) { $0["locked"] == .bool(true) } == ["locked": true])
         await home.stop()
+    }
+
+    @Test("the factory with the real gate: a line stop waits for the second of the maintenance team, then the line stops", .timeLimit(.minutes(1)))
+    func factoryStopNeedsTwo() async throws {
+        var factory = try await GatedDeployment.factory()
+        let observer = factory.deployment.observer
+        var state = try await observer.subscribe(to: "factory/line-1/state").makeAsyncIterator()
+        var approvals = try await observer.subscribe(to: "plexus/approvals/+").makeAsyncIterator()
+        #expect(try json(try #require(try await state.next())) == ["running": true])
+
+        // One approval is not enough: with dana's alone (given twice, counted once) the stop
+        // is still held, so erik's refusal decides it.
+        try await factory.propose("line_1", ["running": false])
+        let first = try await Self.state(&approvals) { $0["actuator"] == "line_1" }
+        #expect(first["quorum"] == 2)
+        #expect(first["approvers"] == ["dana", "erik"])
+        try await factory.decide(first, "approve", as: "dana")
+        try await factory.decide(first, "approve", as: "dana")
+        try await factory.decide(first, "deny", as: "erik")
+        let refused = try await factory.outcome()
+        #expect(refused["outcome"] == "denied", "\(refused)")
+
+        // Both approve: the gate sends the stop, and the line stops.
+        try await factory.propose("line_1", ["running": false])
+        let second = try await Self.state(&approvals) { $0["actuator"] == "line_1" && $0["id"] != first["id"] }
+        try await factory.decide(second, "approve", as: "dana")
+        try await factory.decide(second, "approve", as: "erik")
+        let executed = try await factory.outcome()
+        #expect(executed["outcome"] == "executed", "\(executed)")
+        #expect(try await Self.state(&state) { $0["running"] == .bool(false) } == ["running": false])
+        await factory.stop()
     }
 }
