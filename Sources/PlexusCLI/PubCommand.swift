@@ -109,7 +109,11 @@ struct PubCommand: AsyncParsableCommand {
                 verb: "pub", tls: tls, properties: propertySet, reconnect: .never,
                 deployment: deployment, login: .publisher(approver))
             if approver != nil && resolved.managed == nil {
-                throw CLIError("--as picks an approver's login of the managed broker, and none runs from this folder; give -u and -P")
+                throw CLIError(
+                    connection.namesNoBroker
+                        ? "--as picks an approver's login of the broker `plexus run` manages, and none was run from this folder; "
+                            + "run the deployment here, or give the broker and -u/-P"
+                        : "--as picks an approver's login of the managed broker; with -L/--broker, -h or -p give -u and -P")
             }
             let configuration = resolved.configuration
             let client = MQTTClient(configuration: configuration)
