@@ -28,15 +28,33 @@ struct RunningDeployment {
         return RunningDeployment(folder: folder, name: name, process: process)
     }
 
+    /// What the tests read of `.plexus/<name>/connection.json` (the managed broker's URL and
+    /// logins), parsed here as an outside client would.
+    struct Connection {
+        var url: String
+        var namespace: String
+        var brokerPID: Int32
+        var observer: (username: String, password: String)
+
+        init?(path: String) {
+            guard let data = FileManager.default.contents(atPath: path),
+                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                let url = object["url"] as? String, let namespace = object["namespace"] as? String,
+                let pid = (object["broker_pid"] as? NSNumber)?.int32Value,
+                let observer = object["observer"] as? [String: Any],
+                let username = observer["username"] as? String, let password = observer["password"] as? String
+            else { return nil }
+            (self.url, self.namespace, self.brokerPID, self.observer) = (url, namespace, pid, (username, password))
+        }
+    }
+
     /// The connection file, once the runtime said it runs its agents and the observer saw
     /// each of `agents` online. Polled; the test's time limit bounds it.
-    func waitUntilOnline(_ agents: Set<String>) async throws -> ManagedConnection {
-        let path = "\(stateDirectory)/\(ManagedConnection.fileName)"
+    func waitUntilOnline(_ agents: Set<String>) async throws -> Connection {
+        let path = "\(stateDirectory)/connection.json"
         while true {
             if process.isFinished { throw CLITestError("plexus run ended:\n\(await process.wait())") }
-            if process.standardError.contains("running \(agents.count) agent"), let connection = try? ManagedConnection.read(path: path),
-                connection.brokerPID != nil
-            {
+            if process.standardError.contains("running \(agents.count) agent"), let connection = Connection(path: path) {
                 let observer = try await client(connection, connection.observer, id: "ready-observer")
                 var cards = try await observer.subscribe(to: "\(connection.namespace)/agents/+").makeAsyncIterator()
                 var online: Set<String> = []
@@ -52,7 +70,7 @@ struct RunningDeployment {
     }
 
     /// An MQTT client of the managed broker with `login`.
-    func client(_ connection: ManagedConnection, _ login: ManagedConnection.Login, id: String) async throws -> MQTTClient {
+    func client(_ connection: Connection, _ login: (username: String, password: String), id: String) async throws -> MQTTClient {
         var configuration = try MQTTClientConfiguration(url: connection.url, clientID: id)
         configuration.username = login.username
         configuration.password = Array(login.password.utf8)
@@ -117,7 +135,7 @@ struct SmartHomeEndToEndTests {
         let deployment = try RunningDeployment.start(in: try Self.folder(), manifest: "agents/smart-home.yaml", name: "smart-home")
         let connection = try await deployment.waitUntilOnline(
             ["devices", "summariser", "climate-analyst", "security", "home-controller", "door-relay"])
-        let brokerPID = try #require(connection.brokerPID)
+        let brokerPID = connection.brokerPID
         let model = try ManagedModelTests.record(deployment.folder, "smart-home")
         #expect(deployment.process.standardError.contains("plexus: local model ready after"), "\(deployment.process.standardError)")
 
