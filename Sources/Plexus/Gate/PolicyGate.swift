@@ -28,7 +28,14 @@ import ServiceLifecycle
 /// is gone; the outcome is journaled and audited).
 ///
 /// Every request, decision, refused decision and execution is appended to the
-/// hash-chained audit log in the memory database and published on `<ns>/audit`.
+/// hash-chained audit log in the memory database and published on `<ns>/audit`; every
+/// refusal is also shared with the agents as an `alert` context message on
+/// `<ns>/knowledge/gate/<actuator>` (``GateAlert``).
+///
+/// The gate does not trust the agent's side: a request for an actuator the requesting
+/// agent's manifest entry does not list is denied here too, and rate limits count a
+/// command from the moment it is allowed (``ExecutionHistory``), so concurrent requests
+/// cannot pass a limit together.
 public actor PolicyGate: ActuationGate, Service {
     /// One request waiting for people.
     struct OpenApproval {
@@ -45,8 +52,11 @@ public actor PolicyGate: ActuationGate, Service {
     let directory: ApproverDirectory
     /// Which actuator states each state topic feeds: topic → [(actuator, state name)].
     let stateFeeds: [String: [(actuator: String, name: String)]]
-    /// The longest rate window of each actuator: how far back the history must reach.
-    let rateWindows: [String: Duration]
+    /// The actuators each agent's manifest entry lists.
+    let actuatorsByAgent: [String: Set<String>]
+    /// Audit rows and alerts to publish, in order, off the request path.
+    private let outbox: AsyncStream<MQTTMessage>
+    private let outboxInput: AsyncStream<MQTTMessage>.Continuation
 
     private var connection: (any BusConnection)?
     private var running = false
@@ -58,6 +68,8 @@ public actor PolicyGate: ActuationGate, Service {
     /// Outcomes of requests that ended before their submitter started waiting.
     private var finished: [String: ActuationOutcome] = [:]
     private var settling: Set<String> = []
+    /// The executions rate conditions count, reserved as requests are allowed.
+    private var history: ExecutionHistory
 
     /// The gate of `manifest`'s actuators, on `bus`, journaling in `memory`.
     ///
@@ -85,7 +97,9 @@ public actor PolicyGate: ActuationGate, Service {
         self.specs = specs
         self.directory = manifest.approverDirectory
         self.stateFeeds = feeds
-        self.rateWindows = windows
+        self.history = ExecutionHistory(windows: windows)
+        self.actuatorsByAgent = manifest.agents.reduce(into: [:]) { $0[$1.id, default: []].formUnion($1.actuators) }
+        (outbox, outboxInput) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
     }
 
     /// The gate's client id: ``PolicyGateOptions/clientID`` or `<namespace>-gate`.
@@ -121,6 +135,7 @@ public actor PolicyGate: ActuationGate, Service {
             let decisions = try await connection.subscribe(to: [
                 .init(filter: "\(topics.namespace)/approvals/+/decision/+", qos: .atLeastOnce, retainAsPublished: true)
             ])
+            try await loadExecutionHistory()
             try await resumeJournaledApprovals()
             running = true
             for waiter in readyWaiters { waiter.resume() }
@@ -135,6 +150,16 @@ public actor PolicyGate: ActuationGate, Service {
                     }
                     group.addTask {
                         for try await message in decisions { await self.receiveDecision(message) }
+                    }
+                    group.addTask {
+                        for await message in self.outbox {
+                            do {
+                                try await connection.publish(message)
+                            } catch {
+                                self.options.logger.error(
+                                    "publishing on \(message.topic) failed", metadata: ["error": "\(error)"])
+                            }
+                        }
                     }
                     group.addTask {
                         while !Task.isCancelled {
@@ -186,19 +211,18 @@ public actor PolicyGate: ActuationGate, Service {
         let id = request.id.string
         let now = options.now()
         guard let spec = specs[request.actuator] else {
-            let reason = "there is no actuator named '\(request.actuator)' in the manifest"
-            await audit("request", id, JournaledRequest.json(request))
-            await audit("denied", id, ["reason": .string(reason)])
-            return .denied(reason: reason)
+            return await refuseUndecided(request, reason: "there is no actuator named '\(request.actuator)' in the manifest")
         }
-        var history: [ExecutionRecord] = []
-        if let window = rateWindows[request.actuator] {
-            let since = now.addingTimeInterval(-(Double(window.components.seconds) + Double(window.components.attoseconds) / 1e18))
-            history = try await journal {
-                try await memory.executedActuations(actuator: request.actuator, since: since)
-            }.map { ExecutionRecord(actuator: request.actuator, agent: $0.agent, time: $0.time) }
+        guard actuatorsByAgent[request.agent]?.contains(request.actuator) == true else {
+            let listed = actuatorsByAgent[request.agent].map { "its manifest entry's actuators list is \($0.sorted())" } ?? "it is not in the manifest"
+            return await refuseUndecided(request, reason: "agent '\(request.agent)' may not command '\(request.actuator)': \(listed)")
         }
-        let decision = PolicyEngine.decide(request, spec, state: states[request.actuator] ?? .empty, history: history, now: now)
+        // Decide and reserve with no suspension in between (see ExecutionHistory).
+        let decision = PolicyEngine.decide(
+            request, spec, state: states[request.actuator] ?? .empty, history: history.records(for: request.actuator, now: now), now: now)
+        if case .allow = decision.verdict {
+            history.reserve(id, agent: request.agent, actuator: request.actuator, at: now)
+        }
         var record = ActuationRecord(
             requestID: id, agent: request.agent, actuator: request.actuator, topic: spec.commandTopic,
             command: String(decoding: request.canonicalCommand, as: UTF8.self), hash: request.commandHash,
@@ -222,20 +246,47 @@ public actor PolicyGate: ActuationGate, Service {
                     "the quorum of \(opened.quorum) cannot be reached: the approvers other than the requester are \(opened.approvers.filter { !opened.raisedRequest($0) })"
             }
         }
-        let (stored, inserted) = try await journal { try await memory.recordActuation(record) }
+        // The request, its decision and what came of it so far, audited in the journal's
+        // own commit: one write before anything is published.
+        var rows = [
+            AuditRow(kind: "request", requestID: id, detail: JournaledRequest.json(request), time: now),
+            AuditRow(kind: "decision", requestID: id, detail: decision.json, time: now),
+        ]
+        if record.state == .denied {
+            rows.append(AuditRow(kind: "denied", requestID: id, detail: ["reason": .string(record.outcome ?? "denied")], time: now))
+        } else if let process {
+            rows.append(
+                AuditRow(
+                    kind: "pending", requestID: id,
+                    detail: [
+                        "approvers": .array(process.approvers.map(JSONValue.string)), "quorum": .number(Double(process.quorum)),
+                        "deadline": .string(Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(process.deadline)),
+                        "hash": .string(request.commandHash),
+                    ], time: now))
+        }
+        let stored: ActuationRecord
+        let inserted: Bool
+        do {
+            let written = try await journal { try await memory.recordActuation(record, auditing: rows) }
+            (stored, inserted) = (written.record, written.inserted)
+            publishAudit(written.audit)
+        } catch {
+            history.release(id, actuator: request.actuator)
+            throw error
+        }
         guard inserted else {
             // The same request id again: decided once, never executed twice.
-            await audit(
+            history.release(id, actuator: request.actuator)
+            await refusal(
                 "refused", id,
-                ["code": "duplicate-request", "reason": .string("request \(id) was already submitted; it is \(stored.state.rawValue)")])
+                ["code": "duplicate-request", "reason": .string("request \(id) was already submitted; it is \(stored.state.rawValue)")],
+                about: GateAlert.About(request))
             return try await outcome(ofExisting: stored)
         }
-        await audit("request", id, JournaledRequest.json(request))
-        await audit("decision", id, decision.json)
         switch record.state {
         case .denied:
             let reason = record.outcome ?? "denied"
-            await audit("denied", id, ["reason": .string(reason)])
+            alert("denied", ["reason": .string(reason)], about: GateAlert.About(request))
             return .denied(reason: reason)
         case .approved:
             return try await execute(request, topic: spec.commandTopic, from: [.approved], detail: ["by": "policy"])
@@ -245,13 +296,6 @@ public actor PolicyGate: ActuationGate, Service {
         guard let process else { return .denied(reason: "internal: no approval process") }
         open[id] = OpenApproval(request: request, process: process, topic: spec.commandTopic)
         await publishPending(request, process)
-        await audit(
-            "pending", id,
-            [
-                "approvers": .array(process.approvers.map(JSONValue.string)), "quorum": .number(Double(process.quorum)),
-                "deadline": .string(Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(process.deadline)),
-                "hash": .string(request.commandHash),
-            ])
         return try await waitForOutcome(id)
     }
 
@@ -318,8 +362,12 @@ public actor PolicyGate: ActuationGate, Service {
                 }
                 return try await outcome(ofExisting: current)
             }
+            history.reserve(id, agent: request.agent, actuator: request.actuator, at: options.now())
         }
-        guard let connection else { throw PolicyGateError.stopped }
+        guard let connection else {
+            history.release(id, actuator: request.actuator)
+            throw PolicyGateError.stopped
+        }
         var properties = MQTTProperties()
         properties.userProperties = [MQTTUserProperty("plexus-request-id", id)]
         let message = MQTTMessage(
@@ -327,17 +375,23 @@ public actor PolicyGate: ActuationGate, Service {
         do {
             try await connection.publish(message)
         } catch {
+            history.release(id, actuator: request.actuator)
             let reason = "publishing the command on \(topic) failed: \(error)"
             _ = try? await memory.transitionActuation(id, from: [.approved], to: .denied, outcome: reason)
-            await audit("failed", id, ["reason": .string(reason)])
+            await refusal("failed", id, ["reason": .string(reason)], about: GateAlert.About(request))
             return .denied(reason: reason)
         }
         let time = options.now()
-        _ = try await journal { try await memory.transitionActuation(id, from: [.approved], to: .executed, at: time) }
+        history.confirm(id, actuator: request.actuator, at: time)
         var auditDetail = detail
         auditDetail["topic"] = .string(topic)
         auditDetail["hash"] = .string(request.commandHash)
-        await audit("executed", id, .object(auditDetail))
+        let executed = try await journal {
+            try await memory.transitionActuation(
+                id, from: [.approved], to: .executed, at: time,
+                auditing: [AuditRow(kind: "executed", requestID: id, detail: .object(auditDetail), time: time)])
+        }
+        publishAudit(executed.audit)
         return .executed(at: time)
     }
 
@@ -380,19 +434,21 @@ public actor PolicyGate: ActuationGate, Service {
             let record = try? await memory.actuation(id)
             let reason =
                 record.map { "request \(id) is already \($0.state.rawValue)" } ?? "there is no pending request \(id)"
-            await audit(
+            await refusal(
                 "refused", record == nil ? nil : id,
                 ["code": .string(record == nil ? "unknown-request" : "decided"), "approver": .string(approver), "reason": .string(reason),
-                 "retained": .bool(message.retain), "request": .string(id)])
+                 "retained": .bool(message.retain), "request": .string(id)],
+                about: record.map(GateAlert.About.init) ?? GateAlert.About(requestID: id))
             return
         }
         let receipt = entry.process.receive(payload: message.payloadBytes, from: approver, at: now, retained: message.retain)
         switch receipt {
-        case .refused(let refusal):
-            await audit(
+        case .refused(let refused):
+            await refusal(
                 "refused", id,
-                ["code": .string(refusal.code), "approver": .string(approver), "reason": .string(refusal.description),
-                 "retained": .bool(message.retain)])
+                ["code": .string(refused.code), "approver": .string(approver), "reason": .string(refused.description),
+                 "retained": .bool(message.retain)],
+                about: GateAlert.About(entry.request))
         case .counted(let status):
             open[id] = entry
             let decision = entry.process.answers.last
@@ -450,7 +506,9 @@ public actor PolicyGate: ActuationGate, Service {
             let moved = (try? await memory.transitionActuation(
                 id, from: [.pending], to: state, process: JournaledRequest.encode(entry.process), outcome: reasonText, at: now)) ?? false
             if moved {
-                await audit(state.rawValue, id, ["status": .string(status.description)])
+                var detail: [String: JSONValue] = ["status": .string(status.description)]
+                if state == .denied { detail["reason"] = .string(reasonText) }
+                await refusal(state.rawValue, id, .object(detail), about: GateAlert.About(entry.request))
             }
         }
         await clearPending(id)
@@ -467,7 +525,9 @@ public actor PolicyGate: ActuationGate, Service {
             if record.state == .approved {
                 let reason = "interrupted: the runtime stopped between claiming and confirming the publish; not sent again, so it never actuates twice"
                 if try await journal({ try await memory.transitionActuation(record.requestID, from: [.approved], to: .denied, outcome: reason) }) {
-                    await audit("interrupted", record.requestID, ["reason": .string(reason), "topic": .string(record.topic)])
+                    await refusal(
+                        "interrupted", record.requestID, ["reason": .string(reason), "topic": .string(record.topic)],
+                        about: GateAlert.About(record))
                 }
                 continue
             }
@@ -476,7 +536,7 @@ public actor PolicyGate: ActuationGate, Service {
             else {
                 let reason = "the journal entry could not be read back, or its actuator is gone from the manifest"
                 if try await journal({ try await memory.transitionActuation(record.requestID, from: [.pending], to: .denied, outcome: reason) }) {
-                    await audit("denied", record.requestID, ["reason": .string(reason)])
+                    await refusal("denied", record.requestID, ["reason": .string(reason)], about: GateAlert.About(record))
                 }
                 continue
             }
@@ -511,13 +571,57 @@ public actor PolicyGate: ActuationGate, Service {
     /// logged: the gate does not stop deciding because the audit topic is unreachable.
     private func audit(_ kind: String, _ requestID: String?, _ detail: JSONValue) async {
         do {
-            let entry = try await memory.appendAudit(kind: kind, requestID: requestID, detail: detail, at: options.now())
-            if let connection {
-                try await connection.publish(
-                    MQTTMessage(topic: topics.audit, payload: ByteBuffer(bytes: entry.json.jsonBytes), qos: .atLeastOnce))
-            }
+            publishAudit([try await memory.appendAudit(kind: kind, requestID: requestID, detail: detail, at: options.now())])
         } catch {
             options.logger.error("audit failed", metadata: ["kind": "\(kind)", "request": "\(requestID ?? "")", "error": "\(error)"])
+        }
+    }
+
+    /// Queues committed audit rows for `<ns>/audit`, in order, off the request path.
+    private func publishAudit(_ entries: [AuditEntry]) {
+        for entry in entries {
+            outboxInput.yield(MQTTMessage(topic: topics.audit, payload: ByteBuffer(bytes: entry.json.jsonBytes), qos: .atLeastOnce))
+        }
+    }
+
+    /// Audits a refusal (`denied`, `expired`, `refused`, `failed`, `interrupted`) and
+    /// shares it with the agents as an `alert`.
+    private func refusal(_ kind: String, _ requestID: String?, _ detail: JSONValue, about: GateAlert.About) async {
+        await audit(kind, requestID, detail)
+        alert(kind, detail, about: about)
+    }
+
+    /// Shares a refusal already audited with the agents as an `alert` (``GateAlert``).
+    private func alert(_ kind: String, _ detail: JSONValue, about: GateAlert.About) {
+        guard options.alerts else { return }
+        let known = about.actuator.map { specs[$0] != nil } ?? false
+        if let message = GateAlert.message(
+            kind: kind, detail: detail, about: about, source: clientID, knownActuator: known, topics: topics,
+            version: options.protocolVersion, now: options.now())
+        {
+            outboxInput.yield(message)
+        }
+    }
+
+    /// A request the policy never saw (an unknown actuator, or one the agent may not
+    /// command): audited and alerted, not journaled.
+    private func refuseUndecided(_ request: ActuationRequest, reason: String) async -> ActuationOutcome {
+        let id = request.id.string
+        await audit("request", id, JournaledRequest.json(request))
+        await refusal("denied", id, ["reason": .string(reason)], about: GateAlert.About(request))
+        return .denied(reason: reason)
+    }
+
+    /// Counts the executions already in the journal within each rate window.
+    private func loadExecutionHistory() async throws {
+        let now = options.now()
+        for (actuator, window) in history.windows {
+            let executed = try await journal {
+                try await memory.executedActuations(actuator: actuator, since: now.addingTimeInterval(-window.timeInterval))
+            }
+            for (index, execution) in executed.enumerated() {
+                history.reserve("journal-\(index)", agent: execution.agent, actuator: actuator, at: execution.time)
+            }
         }
     }
 }

@@ -1,0 +1,51 @@
+import Foundation
+import GRDB
+import PlexusCore
+
+/// An audit row to append: what happened, to which request, with what detail, when.
+public struct AuditRow: Sendable, Hashable {
+    public var kind: String
+    public var requestID: String?
+    public var detail: JSONValue
+    public var time: Date
+
+    public init(kind: String, requestID: String?, detail: JSONValue, time: Date) {
+        self.kind = kind
+        self.requestID = requestID
+        self.detail = detail
+        self.time = time
+    }
+}
+
+extension MemoryStore {
+    /// Journals a new request and appends its audit rows in the same transaction, so the
+    /// gate waits for one commit before it publishes, and a crash can never leave a
+    /// journaled request without its audit rows (or the reverse).
+    ///
+    /// The rows are appended only when the request is new (`inserted`); a request id
+    /// already in the journal is left as it is, as ``recordActuation(_:)`` does.
+    public func recordActuation(_ record: ActuationRecord, auditing rows: [AuditRow]) async throws(MemoryError)
+        -> (record: ActuationRecord, inserted: Bool, audit: [AuditEntry])
+    {
+        try await writeReturning("actuation \(record.requestID)") { db in
+            let (stored, inserted) = try Self.insertActuation(record, in: db)
+            guard inserted else { return (stored, false, []) }
+            return (stored, true, try rows.map { try Self.append($0, in: db) })
+        }
+    }
+
+    /// ``transitionActuation(_:from:to:process:outcome:at:)`` with audit rows appended in
+    /// the same transaction when the request moved.
+    public func transitionActuation(
+        _ requestID: String, from: Set<ActuationState>, to state: ActuationState, process: String? = nil, outcome: String? = nil,
+        at time: Date? = nil, auditing rows: [AuditRow]
+    ) async throws(MemoryError) -> (moved: Bool, audit: [AuditEntry]) {
+        let now = MillisecondTime.milliseconds(time ?? self.now())
+        return try await writeReturning("actuation \(requestID) -> \(state.rawValue)") { db in
+            guard try Self.moveActuation(requestID, from: from, to: state, process: process, outcome: outcome, at: now, in: db) else {
+                return (false, [])
+            }
+            return (true, try rows.map { try Self.append($0, in: db) })
+        }
+    }
+}
