@@ -18,6 +18,14 @@ public struct AuditRow: Sendable, Hashable {
 }
 
 extension MemoryStore {
+    /// Appends `rows` to the audit chain, in order, in one transaction; returns them once
+    /// committed.
+    @discardableResult
+    public func appendAudit(_ rows: [AuditRow]) async throws(MemoryError) -> [AuditEntry] {
+        guard !rows.isEmpty else { return [] }
+        return try await writeReturning("audit \(rows.count) rows") { db in try rows.map { try Self.append($0, in: db) } }
+    }
+
     /// Journals a new request and appends its audit rows in the same transaction, so the
     /// gate waits for one commit before it publishes, and a crash can never leave a
     /// journaled request without its audit rows (or the reverse).

@@ -126,7 +126,7 @@ extension MemoryStore {
     static func append(_ row: AuditRow, in db: Database) throws -> AuditEntry {
         let milliseconds = MillisecondTime.milliseconds(row.time)
         let detailText = row.detail.jsonString
-        let last = try db.cachedStatement(sql: "SELECT sequence, hash FROM audit ORDER BY sequence DESC LIMIT 1").fetchCursor().next()
+        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT sequence, hash FROM audit ORDER BY sequence DESC LIMIT 1"))
         let sequence = (last?["sequence"] as Int64? ?? 0) + 1
         let previous = last?["hash"] as String? ?? AuditEntry.genesisHash
         let canonical = AuditEntry.canonicalBytes(

@@ -57,6 +57,11 @@ public actor PolicyGate: ActuationGate, Service {
     /// Audit rows and alerts to publish, in order, off the request path.
     private let outbox: AsyncStream<MQTTMessage>
     private let outboxInput: AsyncStream<MQTTMessage>.Continuation
+    /// Wakes the task that audits refused decisions in batches (``auditLater(_:_:_:)``).
+    private let trailSignal: AsyncStream<Void>
+    private let trailSignalInput: AsyncStream<Void>.Continuation
+    /// Refused decisions waiting to be audited, in arrival order.
+    private var trail: [AuditRow] = []
 
     private var connection: (any BusConnection)?
     private var running = false
@@ -100,6 +105,7 @@ public actor PolicyGate: ActuationGate, Service {
         self.history = ExecutionHistory(windows: windows)
         self.actuatorsByAgent = manifest.agents.reduce(into: [:]) { $0[$1.id, default: []].formUnion($1.actuators) }
         (outbox, outboxInput) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+        (trailSignal, trailSignalInput) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     /// The gate's client id: ``PolicyGateOptions/clientID`` or `<namespace>-gate`.
@@ -152,6 +158,9 @@ public actor PolicyGate: ActuationGate, Service {
                         for try await message in decisions { await self.receiveDecision(message) }
                     }
                     group.addTask {
+                        for await _ in self.trailSignal { await self.writeTrail() }
+                    }
+                    group.addTask {
                         for await message in self.outbox {
                             do {
                                 try await connection.publish(message)
@@ -180,6 +189,7 @@ public actor PolicyGate: ActuationGate, Service {
     }
 
     private func shutDown(_ connection: any BusConnection, error: (any Error)?) async {
+        await writeTrail()
         stopped = true
         running = false
         fail(error ?? PolicyGateError.stopped)
@@ -434,8 +444,8 @@ public actor PolicyGate: ActuationGate, Service {
             let record = try? await memory.actuation(id)
             let reason =
                 record.map { "request \(id) is already \($0.state.rawValue)" } ?? "there is no pending request \(id)"
-            await refusal(
-                "refused", record == nil ? nil : id,
+            auditLater(
+                record == nil ? nil : id,
                 ["code": .string(record == nil ? "unknown-request" : "decided"), "approver": .string(approver), "reason": .string(reason),
                  "retained": .bool(message.retain), "request": .string(id)],
                 about: record.map(GateAlert.About.init) ?? GateAlert.About(requestID: id))
@@ -444,8 +454,8 @@ public actor PolicyGate: ActuationGate, Service {
         let receipt = entry.process.receive(payload: message.payloadBytes, from: approver, at: now, retained: message.retain)
         switch receipt {
         case .refused(let refused):
-            await refusal(
-                "refused", id,
+            auditLater(
+                id,
                 ["code": .string(refused.code), "approver": .string(approver), "reason": .string(refused.description),
                  "retained": .bool(message.retain)],
                 about: GateAlert.About(entry.request))
@@ -584,6 +594,28 @@ public actor PolicyGate: ActuationGate, Service {
         }
     }
 
+    /// Audits a refused decision without holding up the next one: the row joins a queue
+    /// that one task commits in batches (under a flood of forged decisions, one commit
+    /// each would make honest ones wait past their deadline). Alerts go out at once.
+    private func auditLater(_ requestID: String?, _ detail: JSONValue, about: GateAlert.About) {
+        trail.append(AuditRow(kind: "refused", requestID: requestID, detail: detail, time: options.now()))
+        trailSignalInput.yield()
+        alert("refused", detail, about: about)
+    }
+
+    /// Commits the queued refusals, in order.
+    private func writeTrail() async {
+        while !trail.isEmpty {
+            let rows = trail
+            trail = []
+            do {
+                publishAudit(try await memory.appendAudit(rows))
+            } catch {
+                options.logger.error("auditing \(rows.count) refused decisions failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
     /// Audits a refusal (`denied`, `expired`, `refused`, `failed`, `interrupted`) and
     /// shares it with the agents as an `alert`.
     private func refusal(_ kind: String, _ requestID: String?, _ detail: JSONValue, about: GateAlert.About) async {
@@ -607,8 +639,17 @@ public actor PolicyGate: ActuationGate, Service {
     /// command): audited and alerted, not journaled.
     private func refuseUndecided(_ request: ActuationRequest, reason: String) async -> ActuationOutcome {
         let id = request.id.string
-        await audit("request", id, JournaledRequest.json(request))
-        await refusal("denied", id, ["reason": .string(reason)], about: GateAlert.About(request))
+        let now = options.now()
+        do {
+            publishAudit(
+                try await memory.appendAudit([
+                    AuditRow(kind: "request", requestID: id, detail: JournaledRequest.json(request), time: now),
+                    AuditRow(kind: "denied", requestID: id, detail: ["reason": .string(reason)], time: now),
+                ]))
+        } catch {
+            options.logger.error("audit failed", metadata: ["request": "\(id)", "error": "\(error)"])
+        }
+        alert("denied", ["reason": .string(reason)], about: GateAlert.About(request))
         return .denied(reason: reason)
     }
 
