@@ -189,12 +189,20 @@ struct AdversarialGateTests {
 
             // Every forged decision reaches the gate and is refused before we count.
             let forged = script.state.withLock { $0.forged.values.reduce(0, +) }
-            func refusedCodes() async throws -> [String: Int] {
-                try await store.auditEntries().filter { $0.kind == "refused" }.reduce(into: [:]) { codes, row in
+            var rows: [AuditEntry] = []
+            var codes: [String: Int] = [:]
+            func readAudit() async throws {
+                let new = try await store.auditEntries(after: rows.last?.sequence ?? 0)
+                for row in new where row.kind == "refused" {
                     if case .string(let code)? = row.detailJSON.object?["code"] { codes[code, default: 0] += 1 }
                 }
+                rows += new
             }
-            try await eventually { try await refusedCodes().values.reduce(0, +) >= forged }
+            repeat {
+                try await Task.sleep(for: .milliseconds(50))
+                try await readAudit()
+            } while codes.values.reduce(0, +) < forged
+            let settled = ContinuousClock.now - started
             // Quiescence: a marker published now arrives after every command published before.
             try await observer.publish(MQTTMessage(topic: "\(namespace)-dev/marker", payload: "marker", qos: .atLeastOnce))
             try await eventually { record.commands.withLock { $0.last?.topic == "\(namespace)-dev/marker" } }
@@ -209,14 +217,13 @@ struct AdversarialGateTests {
             #expect(Set(ids).count == ids.count, "no request actuated twice")
 
             // 2. No forged or replayed decision counted: every counted approval is one a person sent.
-            let rows = try await store.auditEntries()
+            try await readAudit()
             let honest = record.honest.withLock { $0 }
             let counted = rows.filter { $0.kind == "approval" }.compactMap { row -> String? in
                 guard case .string(let approver)? = row.detailJSON.object?["approver"], let id = row.requestID else { return nil }
                 return "\(id) \(approver)"
             }
             #expect(counted.allSatisfy(honest.contains), "approvals not sent by a person: \(counted.filter { !honest.contains($0) }.prefix(10))")
-            let codes = try await refusedCodes()
             let forgedByKind = script.state.withLock { $0.forged }
             // Each kind of forgery met its own check at least once while its request was
             // open (a forgery that arrives after the request was decided is `decided`).
@@ -240,7 +247,7 @@ struct AdversarialGateTests {
             print(
                 Self.tally(
                     script: script, rows: rows, codes: codes, commands: commands.count, approvals: counted.count,
-                    strayApprovals: counted.filter { !honest.contains($0) }.count, elapsed: attacked))
+                    strayApprovals: counted.filter { !honest.contains($0) }.count, elapsed: attacked, settled: settled))
 
             runtimeTask.cancel()
             _ = try? await runtimeTask.value
@@ -291,7 +298,8 @@ struct AdversarialGateTests {
     /// The table the test prints: attempts by category → outcomes, forged decisions by
     /// kind → refusal codes.
     static func tally(
-        script: HostileScript, rows: [AuditEntry], codes: [String: Int], commands: Int, approvals: Int, strayApprovals: Int, elapsed: Duration
+        script: HostileScript, rows: [AuditEntry], codes: [String: Int], commands: Int, approvals: Int, strayApprovals: Int, elapsed: Duration,
+        settled: Duration
     ) -> String {
         // Which requests were held for people, by the category in their reason.
         var categoryOfRequest: [String: AttemptCategory] = [:]
@@ -305,7 +313,13 @@ struct AdversarialGateTests {
             }
         }
         let (outcomes, forged, calls) = script.state.withLock { ($0.outcomes, $0.forged, $0.calls) }
-        var lines = ["", "Adversarial tally: \(script.total) actions in \(calls) model turns, \(String(format: "%.1f", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)) s"]
+        func seconds(_ duration: Duration) -> String {
+            String(format: "%.1f s", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+        }
+        var lines = [
+            "",
+            "Adversarial tally: \(script.total) actions in \(calls) model turns; all answered after \(seconds(elapsed)), every forged decision refused and audited after \(seconds(settled))",
+        ]
         lines.append("category".padding(toLength: 58, withPad: " ", startingAt: 0) + "attempts  executed  denied  held  expired  refused")
         for category in AttemptCategory.allCases {
             let counts = outcomes[category] ?? [:]

@@ -161,7 +161,8 @@ public actor PolicyGate: ActuationGate, Service {
                         for await _ in self.trailSignal { await self.writeTrail() }
                     }
                     group.addTask {
-                        for await message in self.outbox {
+                        // Best effort on the way out: the rows are in the database.
+                        for await message in self.outbox where !Task.isCancelled {
                             do {
                                 try await connection.publish(message)
                             } catch {
