@@ -78,6 +78,8 @@ struct BenchActuation {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
 
+        // A publisher that dies makes the next write fail with EPIPE, reported, instead of killing the bench.
+        signal(SIGPIPE, SIG_IGN)
         progress("starting a private Mosquitto")
         let broker = try await MosquittoBroker.start(
             MosquittoConfiguration(extraLines: ["max_queued_messages 0", "max_inflight_messages 0", "set_tcp_nodelay true"]))
@@ -98,14 +100,13 @@ struct BenchActuation {
             var publishers: [String: Int32] = [:]
             for (name, topic) in [("bare", Self.bareTopic), ("sensor", Self.sensorTopic)] {
                 let fifo = directory + "/\(name).fifo"
-                guard mkfifo(fifo, 0o600) == 0 else { throw CLIError("cannot make the FIFO \(fifo): \(String(cString: strerror(errno)))") }
+                let descriptor = try Self.makeFIFO(fifo)
+                writers.append(descriptor)
+                publishers[name] = descriptor
                 processes.append(
                     try Subprocess.launch(
                         mosquittoPub, address + ["-i", "bench-actuation-\(name)", "-q", "1", "-t", topic, "-l"], stdin: fifo,
                         stderr: directory + "/pub-\(name).err"))
-                let descriptor = try await Self.openForWriting(fifo)
-                writers.append(descriptor)
-                publishers[name] = descriptor
             }
 
             progress("waiting for the agent and both publishers")
@@ -179,21 +180,20 @@ struct BenchActuation {
         }
     }
 
-    /// Opens the FIFO's write end once `mosquitto_pub` has opened its read end.
-    private static func openForWriting(_ fifo: String) async throws -> Int32 {
-        let deadline = ContinuousClock.now + .seconds(20)
-        while true {
-            let descriptor = open(fifo, O_WRONLY | O_NONBLOCK)
-            if descriptor >= 0 {
-                // Blocking writes from here on: a line is small, the pipe never fills.
-                _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
-                return descriptor
-            }
-            guard errno == ENXIO, ContinuousClock.now < deadline else {
-                throw CLIError("cannot open \(fifo) for writing: \(String(cString: strerror(errno)))")
-            }
-            try await Task.sleep(for: .milliseconds(5))
-        }
+    /// Makes the FIFO `mosquitto_pub -l` reads its lines from and returns its write end.
+    ///
+    /// The write end is opened before the child starts: a child opening a FIFO for
+    /// reading blocks until there is a writer, and `posix_spawn` returns only once the
+    /// child has opened its files. A read end held for a moment lets the write end open
+    /// without waiting.
+    private static func makeFIFO(_ path: String) throws -> Int32 {
+        guard mkfifo(path, 0o600) == 0 else { throw CLIError("cannot make the FIFO \(path): \(String(cString: strerror(errno)))") }
+        let reader = open(path, O_RDONLY | O_NONBLOCK)
+        guard reader >= 0 else { throw CLIError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(reader) }
+        let writer = open(path, O_WRONLY)
+        guard writer >= 0 else { throw CLIError("cannot open \(path) for writing: \(String(cString: strerror(errno)))") }
+        return writer
     }
 
     /// Writes one reading line; returns the wall-clock time just before the write, in
