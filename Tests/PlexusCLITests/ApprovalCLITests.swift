@@ -71,7 +71,7 @@ struct ApprovalCLITests {
             let list = try await plexus(["approvals", "--broker", broker.url])
             #expect(list.succeeded, "\(list)")
             let line = try #require(list.standardOutput.split(separator: "\n").first { $0.hasPrefix(pending.id) }, "\(list)")
-            #expect(line.contains(#"front_door {"locked":false}  by relay (untrusted): "the courier is at the door""#), "\(line)")
+            #expect(line.contains(#"front_door {"locked":false}  by relay (trusted): "the courier is at the door""#), "\(line)")
             #expect(line.contains("approvers alice, bob, quorum 1, expires in"), "\(line)")
             #expect(line.hasSuffix("hash \(pending.hash)"), "\(line)")
             let json = try await plexus(["approvals", "--json", "--broker", broker.url])
