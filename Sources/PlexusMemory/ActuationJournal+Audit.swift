@@ -26,22 +26,6 @@ extension MemoryStore {
         return try await writeReturning("audit \(rows.count) rows") { db in try rows.map { try Self.append($0, in: db) } }
     }
 
-    /// Journals a new request and appends its audit rows in the same transaction, so the
-    /// gate waits for one commit before it publishes, and a crash can never leave a
-    /// journaled request without its audit rows (or the reverse).
-    ///
-    /// The rows are appended only when the request is new (`inserted`); a request id
-    /// already in the journal is left as it is, as ``recordActuation(_:)`` does.
-    public func recordActuation(_ record: ActuationRecord, auditing rows: [AuditRow]) async throws(MemoryError)
-        -> (record: ActuationRecord, inserted: Bool, audit: [AuditEntry])
-    {
-        try await writeReturning("actuation \(record.requestID)") { db in
-            let (stored, inserted) = try Self.insertActuation(record, in: db)
-            guard inserted else { return (stored, false, []) }
-            return (stored, true, try rows.map { try Self.append($0, in: db) })
-        }
-    }
-
     /// ``transitionActuation(_:from:to:process:outcome:at:)`` with audit rows appended in
     /// the same transaction when the request moved.
     public func transitionActuation(
@@ -54,6 +38,27 @@ extension MemoryStore {
                 return (false, [])
             }
             return (true, try rows.map { try Self.append($0, in: db) })
+        }
+    }
+
+    /// Journals a new request and appends its audit rows in the same transaction,
+    /// committed on the calling thread, outside the batching writer: for the actuation
+    /// gate, whose command waits for this commit. A crash never leaves a journaled
+    /// request without its audit rows, or the reverse. The rows are appended only when
+    /// the request is new (`inserted`); a request id already in the journal is left as
+    /// it is, as ``recordActuation(_:)`` does.
+    ///
+    /// It waits only for a commit in progress (the writer's batches and this share
+    /// SQLite's one write connection), never behind the queue of writes that follow it,
+    /// and it takes no thread hops: on a busy machine each hop costs more than the
+    /// commit. The caller's thread is blocked meanwhile, as the MQTT session store's is.
+    public func recordActuationNow(_ record: ActuationRecord, auditing rows: [AuditRow]) throws(MemoryError)
+        -> (record: ActuationRecord, inserted: Bool, audit: [AuditEntry])
+    {
+        try writeNow { db in
+            let (stored, inserted) = try Self.insertActuation(record, in: db)
+            guard inserted else { return (stored, false, []) }
+            return (stored, true, try rows.map { try Self.append($0, in: db) })
         }
     }
 }

@@ -108,9 +108,16 @@ public actor PolicyGate: ActuationGate, Service {
         (trailSignal, trailSignalInput) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// The gate's client id: ``PolicyGateOptions/clientID`` or `<namespace>-gate`.
+    /// The gate's client id: ``PolicyGateOptions/clientID`` or `<namespace>-gate`. Its
+    /// durable session receives decisions and state.
     public nonisolated var clientID: String {
         options.clientID ?? "\(topics.namespace)-gate"
+    }
+
+    /// The client id of the gate's second connection, which publishes commands, pending
+    /// entries, audit rows and alerts: `<clientID>-publisher`, same credentials.
+    public nonisolated var publisherClientID: String {
+        "\(clientID)-publisher"
     }
 
     // MARK: - Running
@@ -124,21 +131,36 @@ public actor PolicyGate: ActuationGate, Service {
             connectionOptions.sessionExpiryInterval = UInt32(clamping: options.sessionExpiry.components.seconds)
             connectionOptions.sessionStore = memory.sessionStore()
         }
-        let connection: any BusConnection
+        // Two connections under the gate's identity. The listener's session is durable, so
+        // decisions sent while the gate is down are delivered when it comes back. The
+        // publisher (commands, pending entries, audit rows, alerts) keeps its QoS 1 state
+        // in memory: the journal, not the MQTT session, says what was executed, so after
+        // a crash nothing is sent again (and no database write waits in front of each
+        // command).
+        let listener: any BusConnection
+        let publisher: any BusConnection
         do {
-            connection = try await bus.connect(connectionOptions)
+            listener = try await bus.connect(connectionOptions)
         } catch {
             fail(error)
             throw error
         }
-        self.connection = connection
+        do {
+            publisher = try await bus.connect(
+                BusConnectionOptions(clientID: publisherClientID, username: options.username, password: options.password))
+        } catch {
+            fail(error)
+            await listener.disconnect()
+            throw error
+        }
+        self.connection = publisher
         do {
             let stateSubscription: BusSubscription? =
                 stateFeeds.isEmpty
-                ? nil : try await connection.subscribe(to: stateFeeds.keys.sorted().map { .init(filter: $0, qos: .atLeastOnce) })
+                ? nil : try await listener.subscribe(to: stateFeeds.keys.sorted().map { .init(filter: $0, qos: .atLeastOnce) })
             // Retain-as-published, so a decision published with the retain flag is seen
             // as one and refused, live or replayed.
-            let decisions = try await connection.subscribe(to: [
+            let decisions = try await listener.subscribe(to: [
                 .init(filter: "\(topics.namespace)/approvals/+/decision/+", qos: .atLeastOnce, retainAsPublished: true)
             ])
             try await loadExecutionHistory()
@@ -164,7 +186,7 @@ public actor PolicyGate: ActuationGate, Service {
                         // Best effort on the way out: the rows are in the database.
                         for await message in self.outbox where !Task.isCancelled {
                             do {
-                                try await connection.publish(message)
+                                try await publisher.publish(message)
                             } catch {
                                 self.options.logger.error(
                                     "publishing on \(message.topic) failed", metadata: ["error": "\(error)"])
@@ -183,18 +205,18 @@ public actor PolicyGate: ActuationGate, Service {
             }
         } catch is CancellationError {
         } catch {
-            await shutDown(connection, error: error)
+            await shutDown([listener, publisher], error: error)
             throw error
         }
-        await shutDown(connection, error: nil)
+        await shutDown([listener, publisher], error: nil)
     }
 
-    private func shutDown(_ connection: any BusConnection, error: (any Error)?) async {
+    private func shutDown(_ connections: [any BusConnection], error: (any Error)?) async {
         await writeTrail()
         stopped = true
         running = false
         fail(error ?? PolicyGateError.stopped)
-        await connection.disconnect()
+        for connection in connections { await connection.disconnect() }
         self.connection = nil
     }
 
@@ -278,7 +300,7 @@ public actor PolicyGate: ActuationGate, Service {
         let stored: ActuationRecord
         let inserted: Bool
         do {
-            let written = try await journal { try await memory.recordActuation(record, auditing: rows) }
+            let written = try journalNow { try memory.recordActuationNow(record, auditing: rows) }
             (stored, inserted) = (written.record, written.inserted)
             publishAudit(written.audit)
         } catch {
@@ -569,6 +591,14 @@ public actor PolicyGate: ActuationGate, Service {
     }
 
     // MARK: - Journal and audit
+
+    private func journalNow<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            throw PolicyGateError.journal("\(error)")
+        }
+    }
 
     private func journal<T>(_ body: () async throws -> T) async throws -> T {
         do {
