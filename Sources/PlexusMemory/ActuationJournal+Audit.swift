@@ -62,3 +62,22 @@ extension MemoryStore {
         }
     }
 }
+
+extension MemoryStore {
+    /// ``transitionActuation(_:from:to:process:outcome:at:auditing:)`` committed on the
+    /// calling thread, like ``recordActuationNow(_:auditing:)``: for the gate's claims and
+    /// counted approvals, which must not wait behind a long queue of other writes (under
+    /// a flood, an approval that waited there could miss its deadline).
+    public func transitionActuationNow(
+        _ requestID: String, from: Set<ActuationState>, to state: ActuationState, process: String? = nil, outcome: String? = nil,
+        at time: Date? = nil, auditing rows: [AuditRow] = []
+    ) throws(MemoryError) -> (moved: Bool, audit: [AuditEntry]) {
+        let now = MillisecondTime.milliseconds(time ?? self.now())
+        return try writeNow { db in
+            guard try Self.moveActuation(requestID, from: from, to: state, process: process, outcome: outcome, at: now, in: db) else {
+                return (false, [])
+            }
+            return (true, try rows.map { try Self.append($0, in: db) })
+        }
+    }
+}

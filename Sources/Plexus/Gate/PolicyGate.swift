@@ -386,8 +386,10 @@ public actor PolicyGate: ActuationGate, Service {
     ) async throws -> ActuationOutcome {
         let id = request.id.string
         if from != [.approved] {
-            let claimed = try await journal {
-                try await memory.transitionActuation(id, from: from, to: .approved, process: process.map(JournaledRequest.encode))
+            // Claimed on the gate's thread: an approved command must not wait behind a
+            // flood of other writes.
+            let claimed = try journalNow {
+                try memory.transitionActuationNow(id, from: from, to: .approved, process: process.map(JournaledRequest.encode)).moved
             }
             guard claimed else {
                 guard let current = try await journal({ try await memory.actuation(id) }) else {
@@ -485,11 +487,20 @@ public actor PolicyGate: ActuationGate, Service {
         case .counted(let status):
             open[id] = entry
             let decision = entry.process.answers.last
-            _ = try? await memory.updateActuationProcess(id, process: JournaledRequest.encode(entry.process), at: now)
-            await audit(
-                "approval", id,
-                ["approver": .string(approver), "decision": .string(decision?.kind.rawValue ?? ""),
-                 "reason": decision?.reason.map(JSONValue.string) ?? .null, "status": .string(status.description)])
+            let detail: JSONValue = [
+                "approver": .string(approver), "decision": .string(decision?.kind.rawValue ?? ""),
+                "reason": decision?.reason.map(JSONValue.string) ?? .null, "status": .string(status.description),
+            ]
+            // The approvals so far (for a restart) and the audit row, in one commit on the
+            // gate's thread, so a flood of other writes cannot delay a counted approval.
+            do {
+                let written = try memory.transitionActuationNow(
+                    id, from: [.pending], to: .pending, process: JournaledRequest.encode(entry.process), at: now,
+                    auditing: [AuditRow(kind: "approval", requestID: id, detail: detail, time: now)])
+                publishAudit(written.audit)
+            } catch {
+                options.logger.error("journaling an approval failed", metadata: ["request": "\(id)", "error": "\(error)"])
+            }
             await settle(id)
         }
     }
