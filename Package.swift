@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .target(
@@ -50,6 +51,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 "PlexusMQTT",
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .target(
@@ -73,6 +76,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                // Prompt templates (prompts/*.md).
+                .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
         // Agent memory in SQLite (DESIGN.md, docs/memory.md): message log, facts, recall,
@@ -92,11 +97,12 @@ let package = Package(
         // Ready agents (DESIGN.md): built-in types of the `plexus` binary.
         .target(
             name: "PlexusAgents",
-            dependencies: ["Plexus", "PlexusCore", "PlexusMQTT"]
+            dependencies: ["Plexus", "PlexusCore", "PlexusMQTT", "PlexusLLM"]
         ),
+        // Test helpers; ScriptedModel and LocalModelServer need the LanguageModel types.
         .target(
             name: "PlexusTesting",
-            dependencies: []
+            dependencies: ["PlexusLLM", "PlexusCore"]
         ),
         // The command-line tool as a library, so a package with its own agent types
         // ships the same `plexus` verbs (Examples/DewPoint).
@@ -162,7 +168,14 @@ let package = Package(
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),
-        .testTarget(name: "PlexusAgentsTests", dependencies: ["PlexusAgents"]),
+        .testTarget(
+            name: "PlexusAgentsTests",
+            dependencies: [
+                "PlexusAgents", "Plexus", "PlexusCore", "PlexusLLM", "PlexusMemory", "PlexusMQTT", "PlexusTesting",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
+        ),
         .testTarget(
             name: "PlexusMemoryTests",
             dependencies: [

@@ -9,6 +9,7 @@ extension AgentRegistry {
         var registry = AgentRegistry()
         registry.register(TelemetrySummariser.self)
         registry.register(CommandRelay.self)
+        registry.register(LLMAgent.self)
         return registry
     }
 }

@@ -26,6 +26,9 @@ struct AgentsCommand: AsyncParsableCommand {
 
             Cards that are not valid are reported on stderr and left out.
 
+            Without a broker, it reads the deployment `plexus run` manages from this folder, \
+            as its observer.
+
             Examples:
               plexus agents
               plexus agents --broker mqtt://broker.local --namespace site-a/plexus
@@ -37,9 +40,10 @@ struct AgentsCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Connection") var connection: ConnectionOptions
     @OptionGroup(title: "TLS") var tls: TLSOptions
+    @OptionGroup(title: "Managed deployment") var deployment: ManagedDeploymentOptions
 
-    @Option(name: .customLong("namespace"), help: "Topic root of the deployment.")
-    var namespace = "plexus"
+    @Option(name: .customLong("namespace"), help: "Topic root of the deployment (default: the managed deployment's, else plexus).")
+    var namespace: String?
 
     @Flag(name: .customLong("json"), help: "One card (its JSON object) per line.")
     var json = false
@@ -55,14 +59,11 @@ struct AgentsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            let topics: PlexusTopics
-            do {
-                topics = try PlexusTopics(namespace: namespace)
-            } catch {
-                throw CLIError("--namespace: \(error)")
-            }
-            let configuration = try connection.makeConfiguration(
-                verb: "agents", tls: tls, properties: PropertySet(), reconnect: watch ? .exponentialBackoff : .never)
+            let resolved = try connection.resolve(
+                verb: "agents", tls: tls, properties: PropertySet(), reconnect: watch ? .exponentialBackoff : .never,
+                deployment: deployment, login: .observer)
+            let topics = try resolved.topics(namespace)
+            let configuration = resolved.configuration
             let marker = "plexus-cli/sync/\(ULID().string)"
             let sync = SyncMarker()
             let palette = Palette(enabled: !json && color.enabled())

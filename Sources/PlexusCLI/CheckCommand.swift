@@ -10,9 +10,11 @@ struct CheckCommand: ParsableCommand {
         discussion: """
             Reads the manifest the way `plexus run` will: YAML syntax, the manifest version \
             (plexus: 1), every key and value, agent ids, topics and filters, broker URLs, \
-            ${VAR} references against the current environment, and references to models, \
-            actuators, approvers and prompt files (relative to the manifest's folder), and \
-            each agent's type and config against the agent types this binary knows.
+            ${VAR} references against the current environment, references to models, \
+            actuators, approvers and prompt files (relative to the manifest's folder), each \
+            prompt template (it must parse as Mustache and use only the variables the runtime \
+            provides, see docs/models.md), each agent's rails:, and each agent's type and \
+            config against the agent types this binary knows.
 
             Every problem is printed on its own line on stderr as \
             FILE:LINE:COLUMN: KEY.PATH: MESSAGE, and the exit status is 1. A valid manifest \
@@ -26,6 +28,8 @@ struct CheckCommand: ParsableCommand {
               agents/example.yaml: ok — 2 agents, 1 actuator, 1 model, 1 approver; …
               site.yaml:14:5: agents[0].modle: unknown key 'modle'; did you mean 'model'?
               site.yaml:18:14: agents[0].subscribe[0].qos: 3 is not a QoS; use 0, 1 or 2
+              site.yaml:25:13: agents[1].prompt: ../prompts/advisor.md:4:1: {{mesage.text}}: \
+            no variable 'mesage' here; did you mean 'message'?
             """
     )
 

@@ -37,7 +37,7 @@ public struct PlexusCommand: AsyncParsableCommand {
                 """,
             version: version,
             subcommands: [
-                CheckCommand.self, RunCommand.self, PubCommand.self, SubCommand.self, TailCommand.self, AgentsCommand.self,
+                CheckCommand.self, RunCommand.self, AclCommand.self, PubCommand.self, SubCommand.self, TailCommand.self, AgentsCommand.self,
                 BenchCommand.self, GuardCommand.self, ApprovalsCommand.self, ApproveCommand.self, DenyCommand.self, AuditCommand.self,
                 MemoryCommand.self, AskCommand.self,
             ]

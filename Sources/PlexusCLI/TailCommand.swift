@@ -40,6 +40,9 @@ struct TailCommand: AsyncParsableCommand {
             (exit status 27), or on Ctrl-C/SIGTERM (exit status 0). Reconnects after a lost \
             connection, like plexus sub.
 
+            Without a broker, it watches the deployment `plexus run` manages from this \
+            folder, as its observer.
+
             Examples:
               plexus tail
               plexus tail --broker mqtt://broker.local:1883 --namespace site-a/plexus
@@ -52,9 +55,10 @@ struct TailCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Connection") var connection: ConnectionOptions
     @OptionGroup(title: "TLS") var tls: TLSOptions
+    @OptionGroup(title: "Managed deployment") var deployment: ManagedDeploymentOptions
 
-    @Option(name: .customLong("namespace"), help: "Topic root of the deployment.")
-    var namespace = "plexus"
+    @Option(name: .customLong("namespace"), help: "Topic root of the deployment (default: the managed deployment's, else plexus).")
+    var namespace: String?
 
     @Option(name: .customLong("agent"), help: "Show only this agent's messages, presence and dead letters; repeatable.")
     var agents: [String] = []
@@ -90,21 +94,19 @@ struct TailCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            let topics: PlexusTopics
-            do {
-                topics = try PlexusTopics(namespace: namespace)
-            } catch {
-                throw CLIError("--namespace: \(error)")
-            }
+            // Arguments first: a mistyped flag is reported as such, whatever the broker's state.
             let filter = try makeFilter()
+            let resolved = try connection.resolve(
+                verb: "tail", tls: tls, properties: PropertySet(), reconnect: .exponentialBackoff, deployment: deployment,
+                login: .observer)
+            let topics = try resolved.topics(namespace)
             var knowledgeFilter = topics.knowledgeFilter
             if let subject { knowledgeFilter = "\(topics.namespace)/knowledge/\(subject)" }
             var filters = [knowledgeFilter]
             if filter.presence { filters.append("\(topics.namespace)/agents/+") }
             if filter.deadLetters { filters.append("\(topics.namespace)/deadletter/#") }
 
-            let configuration = try connection.makeConfiguration(
-                verb: "tail", tls: tls, properties: PropertySet(), reconnect: .exponentialBackoff)
+            let configuration = resolved.configuration
             let renderer = TailRenderer(mode: json ? .json : .human(Palette(enabled: color.enabled())))
             try await BusWatcher(connection: connection, configuration: configuration, timeout: timeout).watch(
                 filters: filters,

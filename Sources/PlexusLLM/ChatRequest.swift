@@ -49,11 +49,15 @@ public struct ChatResponse: Sendable, Hashable {
     public var message: ChatMessage
     public var finishReason: FinishReason
     public var usage: TokenUsage
+    /// `untrusted` when the model saw untrusted text (set by ``GuardedModel``); what is
+    /// derived from the answer (a shared insight, an actuation request) carries it on.
+    public var trust: ContextMessageTrust
 
-    public init(message: ChatMessage, finishReason: FinishReason, usage: TokenUsage) {
+    public init(message: ChatMessage, finishReason: FinishReason, usage: TokenUsage, trust: ContextMessageTrust = .trusted) {
         self.message = message
         self.finishReason = finishReason
         self.usage = usage
+        self.trust = trust
     }
 }
 

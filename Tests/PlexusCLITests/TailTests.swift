@@ -258,6 +258,23 @@ struct TailTests {
         #expect(subject.status == 1 && subject.standardError.contains("is not a topic filter"), "\(subject)")
     }
 
+    @Test("a bad argument is reported as such in a folder with a stopped managed deployment")
+    func badArgumentBesideStaleDeployment() async throws {
+        // Regression: tail looked for the managed broker first and said "not running".
+        let folder = NSTemporaryDirectory() + "plexus-tail-stale-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder + "/.plexus/home", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try Data(#"""
+            {"deployment": "home", "namespace": "plexus", "url": "mqtt://127.0.0.1:1", "protocolVersion": "5",
+             "brokerPID": 2147483646, "gate": {"username": "plexus-gate", "password": "g"},
+             "observer": {"username": "plexus-observer", "password": "o"}, "agents": {}, "approvers": {}}
+            """#.utf8)
+            .write(to: URL(fileURLWithPath: folder + "/.plexus/home/connection.json"))
+        let command = "cd \(shellQuote(folder)) && \(shellQuote(try plexusBinary())) tail --type gossip"
+        let result = try await TestProcess.run("sh", ["-c", command], timeout: .seconds(30))
+        #expect(result.status == 1 && result.standardError.contains("--type 'gossip' is not a kind"), "\(result)")
+    }
+
     @Test("plexus agents lists the retained cards: --json and the table; --watch prints changes")
     func agents() async throws {
         try await withMosquitto { broker in

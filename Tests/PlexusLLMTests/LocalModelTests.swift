@@ -1,6 +1,7 @@
 import Foundation
 import PlexusCore
 import PlexusLLM
+import PlexusTesting
 import Testing
 
 /// The REAL local model (SmolLM2-135M on llama-cpp-python's server): chat, JSON-Schema
@@ -17,14 +18,7 @@ struct LocalModelTests {
 
     @Test("chat, JSON-schema output, streaming and cancellation against the real model")
     func endToEnd() async throws {
-        let server = try await LocalModelServer.start()
-        do {
-            try await exercise(server)
-        } catch {
-            await server.stop()
-            throw error
-        }
-        await server.stop()
+        try await withLocalModelServer { server in try await exercise(server) }
     }
 
     private func exercise(_ server: LocalModelServer) async throws {

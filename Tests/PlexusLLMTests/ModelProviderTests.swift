@@ -40,6 +40,36 @@ struct ModelProviderTests {
         #expect(keyless == .missingAPIKey(model: "cloud", variable: "X_KEY"))
     }
 
+    @Test("a model's budget: in the manifest is each agent's allowance, over the provider's default")
+    func manifestBudget() async throws {
+        let server = try await ProviderFixtureServer { _, _ in .json(openAIAnswer) }
+        defer { Task { await server.stop() } }
+        let manifest = try Manifest.parse(
+            yaml: """
+                plexus: 1
+                name: budgets
+                models:
+                  limited:
+                    provider: local
+                    url: \(server.root.absoluteString)
+                    budget: {requests_per_minute: 1}
+                  open:
+                    provider: local
+                    url: \(server.root.absoluteString)
+                agents:
+                  - {id: kitchen, type: llm}
+                  - {id: hall, type: llm}
+                """, fileName: "b.yaml", baseDirectory: "/tmp", environment: [:])
+        let provider = ManifestModelProvider(manifest: manifest)
+        let request = ChatRequest(messages: [.user("hi")])
+        _ = try await provider.model(named: "limited", agentID: "kitchen").complete(request)
+        let refused = await modelError { _ = try await provider.model(named: "limited", agentID: "kitchen").complete(request) }
+        #expect(refused?.description.contains("agent 'kitchen' used up its budget of 1 requests per minute for model 'limited'") == true)
+        _ = try await provider.model(named: "limited", agentID: "hall").complete(request)      // its own allowance
+        for _ in 0..<3 { _ = try await provider.model(named: "open", agentID: "kitchen").complete(request) }
+        #expect(server.requests.count == 5)
+    }
+
     @Test("local without url: names scripts/llm-env.sh and the server command; unknown names list the defined")
     func errors() throws {
         let provider = ManifestModelProvider(models: ["assistant": Manifest.Model(name: "assistant", provider: .local)])

@@ -3,25 +3,9 @@ import Metrics
 import MetricsTestKit
 import PlexusCore
 @testable import PlexusLLM
+import PlexusTesting
 import Synchronization
 import Testing
-
-/// A model that fails with the given errors, then answers.
-final class ScriptedModel: LanguageModel {
-    let name = "scripted"
-    let calls = Atomic<Int>(0)
-    let failures: [LanguageModelError]
-
-    init(failures: [LanguageModelError]) {
-        self.failures = failures
-    }
-
-    func complete(_ request: ChatRequest) async throws -> ChatResponse {
-        let index = calls.add(1, ordering: .relaxed).newValue - 1
-        if index < failures.count { throw failures[index] }
-        return ChatResponse(message: .assistant("ok"), finishReason: .stop, usage: TokenUsage(promptTokens: 40, completionTokens: 60))
-    }
-}
 
 /// A clock tests move by hand.
 final class StepClock: Sendable {
@@ -95,7 +79,9 @@ struct ModelResilienceTests {
     func budgets() async throws {
         let clock = StepClock()
         let metrics = TestMetrics()
-        let base = ScriptedModel(failures: [])
+        let base = ScriptedModel { _ in
+            .response(ChatResponse(message: .assistant("ok"), finishReason: .stop, usage: TokenUsage(promptTokens: 40, completionTokens: 60)))
+        }
         let perMinute = ResilientModel(
             base, agent: "kitchen", budget: ModelBudget(agent: "kitchen", limits: .init(requestsPerMinute: 2), now: clock.now),
             metricsFactory: metrics)
@@ -103,7 +89,7 @@ struct ModelResilienceTests {
         _ = try await perMinute.complete(ChatRequest(messages: [.user("2")]))
         let refused = await modelError { _ = try await perMinute.complete(ChatRequest(messages: [.user("3")])) }
         #expect(refused?.description.contains("agent 'kitchen' used up its budget of 2 requests per minute") == true)
-        #expect(base.calls.load(ordering: .relaxed) == 2)
+        #expect(base.requests.count == 2)
         clock.advance(.seconds(61))
         _ = try await perMinute.complete(ChatRequest(messages: [.user("4")]))
         #expect(try metrics.expectCounter(ModelMetricNames.budgetExceeded, [("model", "scripted"), ("agent", "kitchen")]).totalValue == 1)

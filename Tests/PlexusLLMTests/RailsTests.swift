@@ -87,20 +87,4 @@ struct RailsTests {
         #expect(data["rail"] == "injection" && data["action"] == "marked" && data["source"] == "t")
         #expect(data["signals"] == .array(["override-instructions"]))
     }
-
-    @Test("configuration decodes from manifest keys with defaults and checks")
-    func decoding() throws {
-        let json = """
-            {"max_bytes": 100, "spotlight": {"datamark": false}, "redact": {"built_in": ["email"], "patterns": [{"name": "pin", "regex": "PIN \\\\d+"}]},
-             "injection": {"threshold": 0.7, "reaction": "strip"}}
-            """
-        let rails = try JSONDecoder().decode(InputRails.self, from: Data(json.utf8))
-        #expect(rails.sizeCap == SizeCap(maxBytes: 100))
-        #expect(rails.spotlight == Spotlight(delimit: true, datamark: false))
-        #expect(rails.redaction == Redaction(builtIn: [.email], patterns: [SecretPattern(name: "pin", regex: "PIN \\d+")]))
-        #expect(rails.detector.threshold == 0.7 && rails.reaction == .strip)
-        #expect(try JSONDecoder().decode(InputRails.self, from: Data("{}".utf8)) == InputRails.standard)
-        #expect(throws: DecodingError.self) { try JSONDecoder().decode(InputRails.self, from: Data(#"{"injection": {"threshold": 2}}"#.utf8)) }
-        #expect(throws: DecodingError.self) { try JSONDecoder().decode(InputRails.self, from: Data(#"{"injection": {"reaction": "warn"}}"#.utf8)) }
-    }
 }

@@ -51,7 +51,7 @@ struct ManifestSubstitutionTests {
             errors.map(\.description) == [
                 "test.yaml:8:13: broker.username: environment variable MQTT_USER is not set; export it or write ${MQTT_USER:-default}",
                 "test.yaml:9:13: broker.password: environment variable A is not set; export it or write ${A:-default}; environment variable B is not set; export it or write ${B:-default}",
-                "test.yaml:10:3: broker[\"${C}\"]: unknown key '${C}'; expected one of: url, urls, username, password, client_id_prefix, protocol, tls",
+                "test.yaml:10:3: broker[\"${C}\"]: unknown key '${C}'; expected one of: url, urls, username, password, client_id_prefix, protocol, tls, managed",
             ], "\(errors.map(\.description).joined(separator: "\n"))")
     }
 

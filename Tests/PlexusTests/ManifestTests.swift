@@ -222,7 +222,7 @@ struct ManifestTests {
     func unknownKeyWithoutSuggestion() {
         let errors = manifestErrors(minimalManifest("broker: {zzzzzzzz: 1}"))
         #expect(errors.map(\.description) == [
-            "test.yaml:6:10: broker.zzzzzzzz: unknown key 'zzzzzzzz'; expected one of: url, urls, username, password, client_id_prefix, protocol, tls"
+            "test.yaml:6:10: broker.zzzzzzzz: unknown key 'zzzzzzzz'; expected one of: url, urls, username, password, client_id_prefix, protocol, tls, managed"
         ])
     }
 

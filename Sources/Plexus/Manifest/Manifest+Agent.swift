@@ -1,4 +1,5 @@
 import PlexusCore
+import PlexusLLM
 import PlexusMQTT
 
 extension Manifest {
@@ -15,6 +16,9 @@ extension Manifest {
         public var subscriptions: [Subscription]
         /// Knowledge subjects it shares on (`<ns>/knowledge/<subject>`).
         public var shares: [String]
+        /// Topic filters it may publish raw MQTT messages on (`context.publish`), such as a
+        /// device simulator's sensor topics. Never an actuator topic or the namespace's own.
+        public var publishes: [MQTTTopicFilter]
         public var credentials: Credentials?
         /// The name of a model under `models:`.
         public var model: String?
@@ -22,6 +26,13 @@ extension Manifest {
         public var prompt: String?
         /// Actuators (names under `actuators:`) it may ask the gate to command.
         public var actuators: [String]
+        /// The input and output rails around its model (`rails:`). Read from a manifest,
+        /// `rails.output.allowedTools` holds the `rails.tools` names; the runtime adds the
+        /// actuators (see ``modelRails``).
+        public var rails: ModelRails
+        /// Where rail trips are shared as `alert` messages (`rails.alerts`); nil for the
+        /// first `share:` subject.
+        public var alertSubject: String?
 
         /// The manifest file and position in `agents`, for errors about the config.
         public var fileName: String
@@ -33,19 +44,22 @@ extension Manifest {
 
         public init(
             id: String, type: String, config: ManifestValue = .emptyMapping(at: .start), subscriptions: [Subscription] = [],
-            shares: [String] = [], credentials: Credentials? = nil, model: String? = nil, prompt: String? = nil,
-            actuators: [String] = [], fileName: String = "", index: Int = 0, idPosition: SourcePosition = .start,
-            typePosition: SourcePosition? = nil
+            shares: [String] = [], publishes: [MQTTTopicFilter] = [], credentials: Credentials? = nil, model: String? = nil, prompt: String? = nil,
+            actuators: [String] = [], rails: ModelRails = .standard, alertSubject: String? = nil, fileName: String = "",
+            index: Int = 0, idPosition: SourcePosition = .start, typePosition: SourcePosition? = nil
         ) {
             self.id = id
             self.type = type
             self.config = config
             self.subscriptions = subscriptions
             self.shares = shares
+            self.publishes = publishes
             self.credentials = credentials
             self.model = model
             self.prompt = prompt
             self.actuators = actuators
+            self.rails = rails
+            self.alertSubject = alertSubject
             self.fileName = fileName
             self.index = index
             self.idPosition = idPosition
@@ -57,14 +71,30 @@ extension Manifest {
             ManifestKeyPath([.key("agents"), .index(index), .key("config")])
         }
 
+        /// The rails its model runs with: ``rails``, with its actuators allowed as tools.
+        public var modelRails: ModelRails {
+            var rails = self.rails
+            if rails.output.allowedTools != nil { rails.output.allowedTools?.formUnion(actuators) }
+            return rails
+        }
+
+        /// A problem with this entry's `key`, placed at its type (for agent types that need
+        /// keys outside `config:`, such as `model:` and `prompt:`; see ``Agent/problems(with:)``).
+        public func problem(_ key: String, _ message: String) -> ManifestError {
+            ManifestError(
+                file: fileName, line: typePosition.line, column: typePosition.column,
+                keyPath: ManifestKeyPath([.key("agents"), .index(index), .key(key)]).description, message: message)
+        }
+
         /// What the rest of the manifest defines, for checking references.
         struct References {
             var fileName: String
+            var namespace: String
             var models: [String: Model]
             var actuators: [String: Actuator]
         }
 
-        static let keys = ["id", "type", "config", "subscribe", "share", "credentials", "model", "prompt", "actuators"]
+        static let keys = ["id", "type", "config", "subscribe", "share", "publish", "credentials", "model", "prompt", "actuators", "rails"]
 
         static func read(
             _ value: ManifestValue, _ path: ManifestKeyPath, index: Int, _ reader: ManifestReader, _ references: References
@@ -93,6 +123,17 @@ extension Manifest {
                     if let subject = reader.topicPath(element, subjectPath, what: "subject") { agent.shares.append(subject) }
                 }
             }
+            if let publish = fields["publish"], let elements = reader.elements(publish, fields.path("publish")) {
+                for (number, element) in elements.enumerated() {
+                    let filterPath = fields.path("publish").appending(index: number)
+                    guard let filter = reader.topicFilter(element, filterPath) else { continue }
+                    if let problem = publishProblem(filter, references) {
+                        reader.diagnostics.report(element.position, filterPath, problem)
+                    } else {
+                        agent.publishes.append(filter)
+                    }
+                }
+            }
             if let value = fields["credentials"] {
                 agent.credentials = Credentials.read(value, fields.path("credentials"), reader)
             }
@@ -107,6 +148,7 @@ extension Manifest {
             }
             if let value = fields["prompt"] {
                 agent.prompt = reader.existingFile(value, fields.path("prompt"), what: "prompt file")
+                if let path = agent.prompt { checkPrompt(at: path, written: value, fields.path("prompt"), reader) }
             }
             if let value = fields["actuators"] {
                 for (name, position, namePath) in reader.stringList(value, fields.path("actuators")) ?? [] {
@@ -118,8 +160,29 @@ extension Manifest {
                     }
                 }
             }
+            if let value = fields["rails"] {
+                (agent.rails, agent.alertSubject) = readRails(value, fields.path("rails"), reader, shares: agent.shares)
+            } else {
+                agent.rails = ModelRails(output: OutputRails(allowedTools: []))
+            }
             guard id != nil, type != nil else { return nil }
             return agent
+        }
+
+        /// Why the agent may not publish on `filter`: only the gate writes actuator topics, and
+        /// the namespace's topics are written through `share:`, cards and the gate.
+        private static func publishProblem(_ filter: MQTTTopicFilter, _ references: References) -> String? {
+            if filter.isShared { return "'\(filter)' is a shared subscription filter; name the topics to publish on" }
+            if TopicOverlap.overlaps(filter.filter, "\(references.namespace)/#") {
+                return "'\(filter)' reaches into the namespace '\(references.namespace)', whose topics agents write through 'share:' "
+                    + "(knowledge), their card and the gate; name topics outside it"
+            }
+            for (name, actuator) in references.actuators.sorted(by: { $0.key < $1.key })
+            where TopicOverlap.overlaps(filter.filter, actuator.topic) {
+                return "'\(filter)' covers the command topic '\(actuator.topic)' of actuator '\(name)', which only the gate "
+                    + "may write; agents ask for commands with 'actuators:' and context.act"
+            }
+            return nil
         }
 
         private static func missingName(_ what: String, _ name: String, defined: some Collection<String>, section: String) -> String {

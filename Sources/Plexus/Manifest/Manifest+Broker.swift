@@ -16,10 +16,12 @@ extension Manifest {
         /// `protocol: 5` (the default) or `protocol: 3.1.1`.
         public var protocolVersion: MQTTProtocolVersion
         public var tls: TLS?
+        /// `managed:` — how `plexus run` sets up the broker it starts (only without a URL).
+        public var managed: Managed?
 
         public init(
             urls: [String] = [], addresses: [MQTTServerAddress] = [], username: String? = nil, password: String? = nil,
-            clientIDPrefix: String? = nil, protocolVersion: MQTTProtocolVersion = .v5, tls: TLS? = nil
+            clientIDPrefix: String? = nil, protocolVersion: MQTTProtocolVersion = .v5, tls: TLS? = nil, managed: Managed? = nil
         ) {
             self.urls = urls
             self.addresses = addresses
@@ -28,9 +30,10 @@ extension Manifest {
             self.clientIDPrefix = clientIDPrefix
             self.protocolVersion = protocolVersion
             self.tls = tls
+            self.managed = managed
         }
 
-        static let keys = ["url", "urls", "username", "password", "client_id_prefix", "protocol", "tls"]
+        static let keys = ["url", "urls", "username", "password", "client_id_prefix", "protocol", "tls", "managed"]
 
         static func read(_ value: ManifestValue, _ path: ManifestKeyPath, _ reader: ManifestReader) -> Broker? {
             guard let fields = reader.fields(value, path, allowed: keys) else { return nil }
@@ -86,6 +89,18 @@ extension Manifest {
                         fields.keyPosition("tls"), fields.path("tls"),
                         "is set but '\(plain.1)' is a plain connection; use mqtts:// (port 8883) for TLS")
                 }
+            }
+            if let value = fields["managed"] {
+                if !isManaged {
+                    reader.diagnostics.report(
+                        fields.keyPosition("managed"), fields.path("managed"),
+                        "configures the broker `plexus run` starts when there is no URL; remove 'managed' or the URL")
+                } else if fields.contains("tls") {
+                    reader.diagnostics.report(
+                        fields.keyPosition("tls"), fields.path("tls"),
+                        "configures the connection to a broker you run; for the managed broker write 'managed: {tls: true}'")
+                }
+                broker.managed = Managed.read(value, fields.path("managed"), reader)
             }
             return broker
         }
@@ -198,6 +213,38 @@ extension Manifest {
                 }
             }
             return memory
+        }
+    }
+}
+
+extension Manifest.Broker {
+    /// `broker.managed:` — the private Mosquitto `plexus run` starts when the manifest names
+    /// no broker URL (see docs/security.md).
+    public struct Managed: Sendable, Hashable {
+        /// Listen with TLS only, with a certificate from a CA generated in the state directory.
+        public var tls: Bool
+        /// The loopback port to listen on; nil picks a free one (the last one, when still free).
+        public var port: Int?
+
+        public init(tls: Bool = false, port: Int? = nil) {
+            self.tls = tls
+            self.port = port
+        }
+
+        static let keys = ["tls", "port"]
+
+        static func read(_ value: ManifestValue, _ path: ManifestKeyPath, _ reader: ManifestReader) -> Managed? {
+            guard let fields = reader.fields(value, path, allowed: keys) else { return nil }
+            var managed = Managed()
+            if let tls = reader.bool(fields["tls"], fields.path("tls")) { managed.tls = tls }
+            if let value = fields["port"], let port = reader.int(value, fields.path("port")) {
+                if (1...65535).contains(port) {
+                    managed.port = port
+                } else {
+                    reader.diagnostics.report(value.position, fields.path("port"), "\(port) is not a TCP port (1-65535)")
+                }
+            }
+            return managed
         }
     }
 }

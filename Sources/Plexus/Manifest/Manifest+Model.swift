@@ -1,4 +1,5 @@
 import Foundation
+import PlexusLLM
 
 extension Manifest {
     /// `models.NAME:` — a language model agents refer to by name.
@@ -25,11 +26,13 @@ extension Manifest {
         public var timeout: Duration
         public var maxTokens: Int?
         public var temperature: Double?
+        /// Each agent's allowance for this model (`budget:`); nil for the runtime's default.
+        public var budget: ModelBudget.Limits?
 
         public init(
             name: String, provider: Provider, model: String? = nil, url: URL? = nil,
             apiKeyEnvironmentVariable: String? = nil, timeout: Duration = .seconds(60), maxTokens: Int? = nil,
-            temperature: Double? = nil
+            temperature: Double? = nil, budget: ModelBudget.Limits? = nil
         ) {
             self.name = name
             self.provider = provider
@@ -39,9 +42,10 @@ extension Manifest {
             self.timeout = timeout
             self.maxTokens = maxTokens
             self.temperature = temperature
+            self.budget = budget
         }
 
-        static let keys = ["provider", "model", "url", "api_key_env", "timeout", "max_tokens", "temperature"]
+        static let keys = ["provider", "model", "url", "api_key_env", "timeout", "max_tokens", "temperature", "budget"]
 
         static func read(_ entry: ManifestValue.Entry, _ path: ManifestKeyPath, _ reader: ManifestReader) -> Model? {
             if entry.key.isEmpty {
@@ -95,7 +99,27 @@ extension Manifest {
                     reader.diagnostics.report(value.position, fields.path("temperature"), "\(temperature) is outside 0…2")
                 }
             }
+            if let value = fields["budget"] {
+                model.budget = readBudget(value, fields.path("budget"), reader)
+            }
             return provider == nil ? nil : model
+        }
+
+        /// `budget: {requests_per_minute: N, tokens_per_hour: N}`: each agent's allowance.
+        private static func readBudget(_ value: ManifestValue, _ path: ManifestKeyPath, _ reader: ManifestReader) -> ModelBudget.Limits? {
+            guard let fields = reader.fields(value, path, allowed: ["requests_per_minute", "tokens_per_hour"]) else { return nil }
+            var limits = ModelBudget.Limits()
+            func positive(_ key: String, _ unit: String) -> Int? {
+                guard let value = fields[key], let number = reader.int(value, fields.path(key)) else { return nil }
+                guard number > 0 else {
+                    reader.diagnostics.report(value.position, fields.path(key), "\(number) is not a positive number of \(unit); leave the key out for no limit")
+                    return nil
+                }
+                return number
+            }
+            limits.requestsPerMinute = positive("requests_per_minute", "requests")
+            limits.tokensPerHour = positive("tokens_per_hour", "tokens")
+            return limits
         }
     }
 }

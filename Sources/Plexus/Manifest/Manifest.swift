@@ -167,7 +167,7 @@ public struct Manifest: Sendable {
                 reader.diagnostics.report(value.position, fields.path("agents"), "lists no agents; a deployment runs at least one")
             }
             let context = Agent.References(
-                fileName: fileName, models: models, actuators: actuators)
+                fileName: fileName, namespace: namespace, models: models, actuators: actuators)
             var seen: [String: (index: Int, position: SourcePosition)] = [:]
             for (index, element) in elements.enumerated() {
                 let path = fields.path("agents").appending(index: index)

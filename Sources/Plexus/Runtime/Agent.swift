@@ -38,9 +38,15 @@ public protocol Agent: Sendable {
 
     /// Called when a timer scheduled with ``AgentContext/schedule(_:every:)`` fires.
     mutating func timerFired(_ name: String, context: AgentContext) async throws
+
+    /// What this type needs from its manifest entry outside `config:` and does not find
+    /// (the `llm` type needs `model:` and `prompt:`), as `plexus check` reports it; use
+    /// ``Manifest/Agent/problem(_:_:)``. None by default.
+    static func problems(with entry: Manifest.Agent) -> [ManifestError]
 }
 
 extension Agent {
+    public static func problems(with entry: Manifest.Agent) -> [ManifestError] { [] }
     public mutating func start(context: AgentContext) async throws {}
     public mutating func timerFired(_ name: String, context: AgentContext) async throws {}
 }

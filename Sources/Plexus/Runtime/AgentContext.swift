@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import PlexusCore
 import PlexusLLM
 import PlexusMemory
@@ -23,6 +24,11 @@ public final class AgentContext: Sendable {
     public let shareSubjects: [String]
     /// Actuators this agent may ask the gate to command (manifest `actuators:`).
     public let actuators: [String]
+    /// Those actuators as tools for its model (``Manifest/Actuator/tool``): a call is
+    /// read with ``ActuatorToolCall`` and handed to ``act(_:command:reason:causedBy:)``.
+    public let actuatorTools: [ToolDefinition]
+    /// The rails ``model`` runs with: the entry's `rails:`, its actuators allowed as tools.
+    public let rails: ModelRails
 
     let connection: any BusConnection
     let protocolVersion: MQTTProtocolVersion
@@ -32,7 +38,11 @@ public final class AgentContext: Sendable {
     let metrics: AgentMetrics?
     let gate: (any ActuationGate)?
     let resolvedModel: Result<any LanguageModel, AgentContextError>
+    let resolvedPrompt: Result<PromptTemplate, AgentContextError>
     let agentMemory: AgentMemory?
+    /// The manifest entry, when the runtime made this context from one.
+    let entry: Manifest.Agent?
+    let metricsFactory: (any MetricsFactory)?
 
     init(
         agentID: String,
@@ -48,7 +58,11 @@ public final class AgentContext: Sendable {
         actuators: [String] = [],
         gate: (any ActuationGate)? = nil,
         model: Result<any LanguageModel, AgentContextError> = .failure(.noModel(agent: "")),
-        memory: AgentMemory? = nil
+        memory: AgentMemory? = nil,
+        entry: Manifest.Agent? = nil,
+        actuatorTools: [ToolDefinition] = [],
+        prompt: Result<PromptTemplate, AgentContextError> = .failure(.noPrompt(agent: "")),
+        metricsFactory: (any MetricsFactory)? = nil
     ) {
         self.agentID = agentID
         self.topics = topics
@@ -64,6 +78,11 @@ public final class AgentContext: Sendable {
         self.gate = gate
         self.resolvedModel = model
         self.agentMemory = memory
+        self.entry = entry
+        self.actuatorTools = actuatorTools
+        self.rails = entry?.modelRails ?? ModelRails(output: OutputRails(allowedTools: Set(actuators)))
+        self.resolvedPrompt = prompt
+        self.metricsFactory = metricsFactory
     }
 
     /// This agent's memory in the deployment's SQLite database: facts with provenance,
@@ -79,15 +98,51 @@ public final class AgentContext: Sendable {
         }
     }
 
-    /// The language model named by this agent's manifest entry (`model:`), as the
-    /// runtime's ``AgentModelProvider`` hands it out: with the agent's guardrails and
-    /// budgets around it.
+    /// The language model named by this agent's manifest entry (`model:`): the runtime's
+    /// ``AgentModelProvider`` makes it (with retries, a breaker and budgets), and the
+    /// agent's rails (``rails``) go around it. Untrusted messages
+    /// (``PlexusLLM/ChatMessage/untrusted(_:source:)``) and the untrusted values of a prompt
+    /// template (``PlexusLLM/GuardedModel/render(_:with:)``) pass the input rails; answers pass
+    /// the output rails; every trip is shared as an `alert` on ``alertSubject`` and counted.
     ///
     /// - Throws: ``AgentContextError/noModel(agent:)`` when the entry names no model;
     ///   ``AgentContextError/modelUnavailable(name:reason:)`` when the runtime has none
     ///   by that name or could not make it.
-    public var model: any LanguageModel {
-        get throws(AgentContextError) { try resolvedModel.get() }
+    public var model: GuardedModel {
+        get throws(AgentContextError) {
+            GuardedModel(
+                try resolvedModel.get(), agent: agentID, rails: rails, reporter: AlertRailReporter(context: self),
+                metricsFactory: metricsFactory)
+        }
+    }
+
+    /// The prompt template the entry names (`prompt:`), read when the agent started.
+    ///
+    /// - Throws: ``AgentContextError/noPrompt(agent:)`` when the entry names none;
+    ///   ``AgentContextError/promptUnavailable(path:reason:)`` when it cannot be read or parsed.
+    public var prompt: PromptTemplate {
+        get throws(AgentContextError) { try resolvedPrompt.get() }
+    }
+
+    /// Where this agent shares rail trips as `alert` messages: the entry's `rails.alerts`,
+    /// else its first `share:` subject, else `alerts/<agent id>`.
+    public var alertSubject: String {
+        entry?.alertSubject ?? shareSubjects.first ?? "alerts/\(agentID)"
+    }
+
+    /// Shares each trip as an `alert` (and logs it). A failed share is logged: a rail trip
+    /// must never turn into a crash of the agent that the rail protected.
+    func shareAlerts(_ trips: [RailTrip], trust: ContextMessageTrust) async {
+        for trip in trips {
+            logger.warning(
+                "rail tripped: \(trip.reason)",
+                metadata: ["rail": "\(trip.rail.rawValue)", "action": "\(trip.action.rawValue)", "source": "\(trip.source ?? "")"])
+            do {
+                try await share(.alert, subject: alertSubject, data: trip.alertData, trust: trust)
+            } catch {
+                logger.error("could not share a rail alert", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
     /// The current time from the runtime's clock (injectable in tests).
@@ -258,6 +313,8 @@ public enum AgentContextError: Error, Sendable, Hashable, CustomStringConvertibl
     case noModel(agent: String)
     case noMemory(agent: String)
     case modelUnavailable(name: String, reason: String)
+    case noPrompt(agent: String)
+    case promptUnavailable(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -277,7 +334,20 @@ public enum AgentContextError: Error, Sendable, Hashable, CustomStringConvertibl
             "agent '\(agent)' has no model: name one of the manifest's models: in its entry (model: NAME)"
         case .modelUnavailable(let name, let reason):
             "model '\(name)' is not available: \(reason)"
+        case .noPrompt(let agent):
+            "agent '\(agent)' has no prompt template: name a file under prompts/ in its entry (prompt: ../prompts/NAME.md)"
+        case .promptUnavailable(let path, let reason):
+            "the prompt template \(path) cannot be used: \(reason); run plexus check on the manifest"
         }
+    }
+}
+
+/// Shares a guarded model's rail trips as `alert` messages from the agent.
+struct AlertRailReporter: RailReporter {
+    let context: AgentContext
+
+    func report(_ trips: [RailTrip], agent: String, trust: ContextMessageTrust) async {
+        await context.shareAlerts(trips, trust: trust)
     }
 }
 

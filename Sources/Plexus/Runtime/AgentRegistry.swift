@@ -8,6 +8,7 @@ public struct AgentRegistry: Sendable {
     typealias Factory = @Sendable (_ entry: Manifest.Agent) throws -> any AgentDriver
 
     private var factories: [String: Factory] = [:]
+    private var entryChecks: [String: @Sendable (Manifest.Agent) -> [ManifestError]] = [:]
 
     public init() {}
 
@@ -22,6 +23,7 @@ public struct AgentRegistry: Sendable {
             }
             return TypedAgentDriver<A>(id: entry.id, configuration: configuration)
         }
+        entryChecks[A.typeName] = { A.problems(with: $0) }
     }
 
     /// The registered type names, sorted.
@@ -42,6 +44,7 @@ public struct AgentRegistry: Sendable {
                     keyPath: keyPath.description, message: "unknown agent type '\(entry.type)'; \(hint)\(known)"))
                 continue
             }
+            problems += entryChecks[entry.type]?(entry) ?? []
             do {
                 _ = try factory(entry)
             } catch let error as AgentRegistryError {

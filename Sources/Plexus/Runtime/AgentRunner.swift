@@ -36,9 +36,15 @@ final class AgentRunner: Sendable {
     private let counters = Mutex(AgentStatistics())
     private let mailbox: Mailbox
     let metrics: AgentMetrics
+    /// The entry's actuators as model tools.
+    let actuatorTools: [ToolDefinition]
 
-    init(entry: Manifest.Agent, driver: any AgentDriver, bus: any Bus, topics: PlexusTopics, options: RuntimeOptions) {
+    init(
+        entry: Manifest.Agent, driver: any AgentDriver, bus: any Bus, topics: PlexusTopics, options: RuntimeOptions,
+        actuators: [String: Manifest.Actuator] = [:]
+    ) {
         self.entry = entry
+        self.actuatorTools = entry.actuators.compactMap { actuators[$0]?.tool }
         self.driver = driver
         self.bus = bus
         self.topics = topics
@@ -93,7 +99,8 @@ final class AgentRunner: Sendable {
             agentID: entry.id, topics: topics, logger: logger, shareSubjects: entry.shares,
             connection: connection, protocolVersion: options.protocolVersion, now: options.now, timers: timers,
             requests: requests, metrics: metrics, actuators: entry.actuators, gate: options.actuationGate,
-            model: resolveModel(), memory: memory
+            model: resolveModel(), memory: memory, entry: entry, actuatorTools: actuatorTools, prompt: loadPrompt(),
+            metricsFactory: options.metricsFactory
         )
         var subscriptions: [(BusSubscription, Manifest.Subscription)] = []
         // Every agent listens on its own inbox for questions and for answers to its own.
@@ -251,6 +258,16 @@ final class AgentRunner: Sendable {
             return .success(try provider.model(named: name, for: entry))
         } catch {
             return .failure(.modelUnavailable(name: name, reason: "\(error)"))
+        }
+    }
+
+    /// The template the entry names, read once per start.
+    private func loadPrompt() -> Result<PromptTemplate, AgentContextError> {
+        guard let path = entry.prompt else { return .failure(.noPrompt(agent: entry.id)) }
+        do {
+            return .success(try PromptTemplate(contentsOfFile: path))
+        } catch {
+            return .failure(.promptUnavailable(path: path, reason: error.description))
         }
     }
 

@@ -15,7 +15,7 @@ extension Manifest.Model {
     ///   - environment: where API keys are read (the process environment when nil).
     ///   - transport: the HTTP client (tests may pass their own).
     /// - Throws: ``LanguageModelError/configuration(_:)`` when the entry cannot be used, e.g.
-    ///   `provider: local` without `url:` (starting the server is not automatic yet).
+    ///   `provider: local` without `url:` (`plexus run` starts that server and sets the URL).
     public func makeLanguageModel(
         environment: [String: String]? = nil, transport: any HTTPTransport = NIOHTTPTransport()
     ) throws -> any LanguageModel {
@@ -34,8 +34,8 @@ extension Manifest.Model {
         case .local:
             guard url != nil else {
                 throw LanguageModelError.configuration(
-                    "model '\(name)' is provider: local, which for now needs url: of a running llama.cpp server "
-                        + "(starting it automatically is not implemented yet): \(Self.localServerHowTo), "
+                    "model '\(name)' is provider: local without url:, whose server `plexus run` starts itself; "
+                        + "elsewhere give url: of a running llama.cpp server: \(Self.localServerHowTo), "
                         + "then set url: http://127.0.0.1:8080/v1")
             }
             return OpenAICompatibleModel(

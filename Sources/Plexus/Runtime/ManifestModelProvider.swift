@@ -7,7 +7,8 @@ import Synchronization
 ///
 /// One circuit breaker per model, shared by every agent that uses it (a dead server is
 /// dead for all of them); one budget per agent and model, kept across the agent's restarts
-/// so a crash loop cannot reset its allowance.
+/// so a crash loop cannot reset its allowance. A model's `budget:` in the manifest sets
+/// its agents' allowance; ``budget`` applies to models without one.
 public final class ManifestModelProvider: AgentModelProvider {
     public let models: [String: Manifest.Model]
     public let budget: ModelBudget.Limits
@@ -19,7 +20,7 @@ public final class ManifestModelProvider: AgentModelProvider {
     private let transport: any HTTPTransport
 
     /// - Parameters:
-    ///   - budget: each agent's allowance per model (unlimited by default).
+    ///   - budget: each agent's allowance per model whose entry has no `budget:` (unlimited by default).
     ///   - breakerThreshold: failures in a row that open a model's breaker.
     public init(
         models: [String: Manifest.Model], budget: ModelBudget.Limits = .unlimited, retry: RetryPolicy = RetryPolicy(),
@@ -55,13 +56,14 @@ public final class ManifestModelProvider: AgentModelProvider {
                     + (known.isEmpty ? "(the manifest defines none)" : "(defined: \(known.joined(separator: ", ")))"))
         }
         let base = try entry.makeLanguageModel(environment: environment, transport: transport)
+        let limits = entry.budget ?? budget
         let agentBudget: ModelBudget? =
-            budget == .unlimited
+            limits == .unlimited
             ? nil
             : budgets.withLock { budgets in
                 let key = agentID + "\u{0}" + name
                 if let existing = budgets[key] { return existing }
-                let made = ModelBudget(agent: agentID, limits: budget)
+                let made = ModelBudget(agent: agentID, limits: limits)
                 budgets[key] = made
                 return made
             }

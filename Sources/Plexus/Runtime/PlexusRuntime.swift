@@ -22,7 +22,8 @@ public struct PlexusRuntime: Service, Sendable {
         for entry in manifest.agents {
             do {
                 let driver = try registry.makeDriver(for: entry)
-                runners.append(AgentRunner(entry: entry, driver: driver, bus: bus, topics: topics, options: options))
+                runners.append(
+                    AgentRunner(entry: entry, driver: driver, bus: bus, topics: topics, options: options, actuators: manifest.actuators))
             } catch {
                 problems.append(String(describing: error))
             }

@@ -21,7 +21,11 @@ struct ApprovalsCommand: AsyncParsableCommand {
             Decide with `plexus approve ID` or `plexus deny ID --reason TEXT`, or publish the \
             decision from any MQTT client (see docs/approvals.md).
 
+            Without a broker, it reads the deployment `plexus run` manages from this folder, \
+            as its observer.
+
             Examples:
+              plexus approvals
               plexus approvals --broker mqtt://broker.local -u alice -P secret
               plexus approvals --watch
               plexus approvals --json | jq -r .id
@@ -31,9 +35,10 @@ struct ApprovalsCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Connection") var connection: ConnectionOptions
     @OptionGroup(title: "TLS") var tls: TLSOptions
+    @OptionGroup(title: "Managed deployment") var deployment: ManagedDeploymentOptions
 
-    @Option(name: .customLong("namespace"), help: "Topic root of the deployment.")
-    var namespace = "plexus"
+    @Option(name: .customLong("namespace"), help: "Topic root of the deployment (default: the managed deployment's, else plexus).")
+    var namespace: String?
 
     @Flag(name: .customLong("json"), help: "One pending entry (its JSON object) per line.")
     var json = false
@@ -46,14 +51,11 @@ struct ApprovalsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            let topics: PlexusTopics
-            do {
-                topics = try PlexusTopics(namespace: namespace)
-            } catch {
-                throw CLIError("--namespace: \(error)")
-            }
-            let configuration = try connection.makeConfiguration(
-                verb: "approvals", tls: tls, properties: PropertySet(), reconnect: watch ? .exponentialBackoff : .never)
+            let resolved = try connection.resolve(
+                verb: "approvals", tls: tls, properties: PropertySet(), reconnect: watch ? .exponentialBackoff : .never,
+                deployment: deployment, login: .observer)
+            let topics = try resolved.topics(namespace)
+            let configuration = resolved.configuration
             let client = MQTTClient(configuration: configuration)
             do {
                 try await connection.connect(client)

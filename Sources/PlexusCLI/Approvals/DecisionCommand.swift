@@ -11,11 +11,11 @@ struct DecisionOptions: ParsableArguments {
     @Argument(help: "The request id (from `plexus approvals`).")
     var id: String
 
-    @Option(name: .customLong("as"), help: "The approver's name (default: the -u user name). The broker's ACL should let you write only your own name.")
+    @Option(name: .customLong("as"), help: "The approver's name (default: the -u user name). The broker's ACL should let you write only your own name; with the managed broker it picks your login.")
     var approver: String?
 
-    @Option(name: .customLong("namespace"), help: "Topic root of the deployment.")
-    var namespace = "plexus"
+    @Option(name: .customLong("namespace"), help: "Topic root of the deployment (default: the managed deployment's, else plexus).")
+    var namespace: String?
 
     @Option(name: .customLong("wait"), help: "Seconds to wait for the retained pending entry.")
     var wait: Double = 3
@@ -23,22 +23,23 @@ struct DecisionOptions: ParsableArguments {
 
 enum DecisionSender {
     static func send(
-        _ kind: ApprovalDecision.Kind, reason: String?, options: DecisionOptions, connection: ConnectionOptions, tls: TLSOptions
+        _ kind: ApprovalDecision.Kind, reason: String?, options: DecisionOptions, connection: ConnectionOptions, tls: TLSOptions,
+        deployment: ManagedDeploymentOptions
     ) async throws {
+        let resolved = try connection.resolve(
+            verb: kind == .approve ? "approve" : "deny", tls: tls, properties: PropertySet(), reconnect: .never,
+            deployment: deployment, login: .approver(options.approver))
         guard let approver = options.approver ?? connection.username, !approver.isEmpty else {
             throw CLIError("who decides? give --as NAME (or -u USER, whose name is used)")
         }
-        let topics: PlexusTopics
+        let topics = try resolved.topics(options.namespace)
         let topic: String
         do {
-            topics = try PlexusTopics(namespace: options.namespace)
             topic = try topics.approvalDecision(options.id, approver: approver)
         } catch {
             throw CLIError("\(error)")
         }
-        let configuration = try connection.makeConfiguration(
-            verb: kind == .approve ? "approve" : "deny", tls: tls, properties: PropertySet(), reconnect: .never)
-        let client = MQTTClient(configuration: configuration)
+        let client = MQTTClient(configuration: resolved.configuration)
         do {
             try await connection.connect(client)
             guard
@@ -78,7 +79,11 @@ struct ApproveCommand: AsyncParsableCommand {
             command once the quorum approved. The same with mosquitto_pub: see \
             docs/approvals.md.
 
-            Example:
+            Without a broker, it publishes to the deployment `plexus run` manages from this \
+            folder, logged in as the approver --as names.
+
+            Examples:
+              plexus approve 01JHMZ6R00000000000000000A --as alice
               plexus approve 01JHMZ6R00000000000000000A --broker mqtt://broker.local -u alice -P secret
             """,
         helpNames: [.long]
@@ -87,13 +92,14 @@ struct ApproveCommand: AsyncParsableCommand {
     @OptionGroup var decision: DecisionOptions
     @OptionGroup(title: "Connection") var connection: ConnectionOptions
     @OptionGroup(title: "TLS") var tls: TLSOptions
+    @OptionGroup(title: "Managed deployment") var deployment: ManagedDeploymentOptions
 
     @Option(name: .customLong("reason"), help: "Why (optional, at most 1,000 characters).")
     var reason: String?
 
     func run() async throws {
         try await runReportingErrors {
-            try await DecisionSender.send(.approve, reason: reason, options: decision, connection: connection, tls: tls)
+            try await DecisionSender.send(.approve, reason: reason, options: decision, connection: connection, tls: tls, deployment: deployment)
         }
     }
 }
@@ -116,6 +122,7 @@ struct DenyCommand: AsyncParsableCommand {
     @OptionGroup var decision: DecisionOptions
     @OptionGroup(title: "Connection") var connection: ConnectionOptions
     @OptionGroup(title: "TLS") var tls: TLSOptions
+    @OptionGroup(title: "Managed deployment") var deployment: ManagedDeploymentOptions
 
     @Option(name: .customLong("reason"), help: "Why (shown in the audit log and to the agent).")
     var reason: String
@@ -128,7 +135,7 @@ struct DenyCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            try await DecisionSender.send(.deny, reason: reason, options: decision, connection: connection, tls: tls)
+            try await DecisionSender.send(.deny, reason: reason, options: decision, connection: connection, tls: tls, deployment: deployment)
         }
     }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Plexus
+import PlexusCore
 import PlexusMQTT
 
 /// `-V 5|311|mqttv5|mqttv311`.
@@ -240,5 +242,97 @@ struct TLSOptions: ParsableArguments {
         where !FileManager.default.isReadableFile(atPath: file) {
             throw ValidationError("cannot read '\(file)'")
         }
+    }
+}
+
+/// `--deployment NAME`: which managed deployment of this folder a verb talks to when no
+/// broker is given.
+struct ManagedDeploymentOptions: ParsableArguments {
+    @Option(
+        name: .customLong("deployment"),
+        help: ArgumentHelp(
+            "Without -L/--broker, -h or -p, the verb connects to the broker `plexus run` manages from this folder "
+                + "(.plexus/NAME/connection.json: URL, CA, logins, namespace); NAME chooses when several were run here.",
+            valueName: "name"))
+    var name: String?
+}
+
+/// Which login of a managed deployment a verb uses.
+enum ManagedLogin {
+    /// Reads everything, writes nothing (tail, agents, approvals).
+    case observer
+    /// The approver's own login, which may write only its decision level.
+    case approver(String?)
+}
+
+/// A verb's client configuration and the deployment's namespace.
+struct ResolvedConnection {
+    var configuration: MQTTClientConfiguration
+    /// The managed deployment found in this folder, when no broker was given.
+    var managed: ManagedConnection?
+
+    /// The deployment's topics: `--namespace`, else the managed deployment's, else `plexus`.
+    func topics(_ namespace: String?) throws -> PlexusTopics {
+        do {
+            return try PlexusTopics(namespace: namespace ?? managed?.namespace ?? Manifest.defaultNamespace)
+        } catch {
+            throw CLIError("--namespace: \(error)")
+        }
+    }
+}
+
+extension ConnectionOptions {
+    /// Whether the command line names no broker (no -L/--broker, -h or -p).
+    var namesNoBroker: Bool { urls.isEmpty && host == nil && port == nil }
+
+    /// ``makeConfiguration(verb:tls:properties:reconnect:)``, except that with no broker
+    /// given, the managed deployment run from this folder is used: its URL, its CA (unless
+    /// TLS options are given) and `login` (unless -u is given).
+    func resolve(
+        verb: String, tls: TLSOptions, properties: PropertySet, reconnect: MQTTReconnectPolicy,
+        deployment: ManagedDeploymentOptions, login: ManagedLogin
+    ) throws -> ResolvedConnection {
+        var configuration = try makeConfiguration(verb: verb, tls: tls, properties: properties, reconnect: reconnect)
+        guard namesNoBroker else {
+            if deployment.name != nil { throw CLIError("--deployment chooses a managed broker; drop it or the broker options") }
+            return ResolvedConnection(configuration: configuration)
+        }
+        let found: (connection: ManagedConnection, path: String)?
+        do {
+            found = try ManagedConnection.discover(deployment: deployment.name)
+        } catch {
+            throw CLIError("\(error)")
+        }
+        guard let (managed, path) = found else { return ResolvedConnection(configuration: configuration) }
+        guard managed.brokerIsRunning else {
+            throw CLIError(
+                "the managed broker of '\(managed.deployment)' (\(path)) is not running: start the deployment with `plexus run MANIFEST` "
+                    + "from this folder, or give the broker with --broker URL")
+        }
+        configuration.servers = [try MQTTServerAddress(url: managed.url)]
+        if !tls.isRequested, let caFile = managed.caFile {
+            configuration.tls = MQTTTLSConfiguration(caFile: caFile)
+        }
+        if username == nil {
+            let account: ManagedConnection.Login
+            switch login {
+            case .observer:
+                account = managed.observer
+            case .approver(let name?):
+                guard let found = managed.approvers[name] else {
+                    let known = managed.approvers.keys.sorted()
+                    throw CLIError(
+                        "'\(name)' is not an approver of '\(managed.deployment)'"
+                            + (known.isEmpty ? " (its manifest names none)" : " (approvers: \(known.joined(separator: ", ")))"))
+                }
+                account = found
+            case .approver(nil):
+                throw CLIError("who decides? give --as NAME (an approver of '\(managed.deployment)')")
+            }
+            configuration.username = account.username
+            configuration.password = Array(account.password.utf8)
+        }
+        if debug { printNote("managed deployment '\(managed.deployment)' from \(path)") }
+        return ResolvedConnection(configuration: configuration, managed: managed)
     }
 }

@@ -10,19 +10,9 @@ import PlexusCore
 /// 3. redacts secrets and personal data (``redaction``);
 /// 4. spotlights what is left (``spotlight``): random delimiters and datamarking.
 ///
-/// Decodable from the manifest (snake_case keys, every key optional):
-///
-/// ```yaml
-/// rails:
-///   input:
-///     max_bytes: 8192
-///     spotlight: {delimit: true, datamark: true}
-///     redact:
-///       built_in: [email, phone, iban, credit-card, api-key, bearer-token, private-key]
-///       patterns:
-///         - {name: wifi-password, regex: "(?i)wifi password: \\S+"}
-///     injection: {threshold: 0.5, reaction: block}
-/// ```
+/// A manifest sets them per agent under `rails:` (docs/guardrails.md); ``GuardedModel``
+/// applies them to untrusted chat messages and to the untrusted values a
+/// ``PromptTemplate`` renders.
 public struct InputRails: Sendable, Hashable {
     public var sizeCap: SizeCap
     public var detector: InjectionDetector
@@ -49,6 +39,20 @@ public struct InputRails: Sendable, Hashable {
     /// - Parameter trust: the trust of the text itself; bus data is `untrusted` unless the
     ///   runtime knows better. The verdict's trust is never better than this.
     public func apply(to text: String, source: String, trust: ContextMessageTrust = .untrusted) throws(InputRailsError) -> GuardedText {
+        var generator = SystemRandomNumberGenerator()
+        return try apply(to: text, source: source, trust: trust, describedAs: source, using: &generator)
+    }
+
+    /// Runs the rails, with the spotlight's block ID drawn from `generator` and the data
+    /// described as `description` in the instructions.
+    ///
+    /// A prompt that holds several untrusted texts gives them one block ID and one
+    /// description, so the system prompt needs one sentence about all of them rather than
+    /// one per text; trips still name each text's own `source`.
+    public func apply(
+        to text: String, source: String, trust: ContextMessageTrust, describedAs description: String,
+        using generator: inout some RandomNumberGenerator
+    ) throws(InputRailsError) -> GuardedText {
         var trips: [RailTrip] = []
         var derivedTrust = trust
         let originalBytes = text.utf8.count
@@ -90,7 +94,7 @@ public struct InputRails: Sendable, Hashable {
             let kinds = redacted.counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
             trips.append(RailTrip(rail: .redaction, action: .rewrote, reason: "redacted \(kinds)", source: source, counts: redacted.counts))
         }
-        let spotlit = spotlight.apply(to: redacted.text, source: source)
+        let spotlit = spotlight.apply(to: redacted.text, source: description, using: &generator)
         return GuardedText(
             text: spotlit.text, instructions: spotlit.instructions,
             verdict: RailVerdict(isBlocked: false, trust: derivedTrust, trips: trips, injection: assessment))
@@ -105,59 +109,3 @@ public struct InputRails: Sendable, Hashable {
 extension String {
     fileprivate func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }
-
-extension InputRails: Decodable {
-    private enum CodingKeys: String, CodingKey {
-        case maxBytes = "max_bytes", maxCharacters = "max_characters", spotlight, redact, injection
-    }
-
-    private struct SpotlightConfiguration: Decodable {
-        var delimit: Bool?
-        var datamark: Bool?
-        var marker: String?
-    }
-
-    private struct RedactConfiguration: Decodable {
-        var builtIn: [SensitiveKind]?
-        var patterns: [SecretPattern]?
-        enum CodingKeys: String, CodingKey { case builtIn = "built_in", patterns }
-    }
-
-    private struct InjectionConfiguration: Decodable {
-        var threshold: Double?
-        var reaction: RailReaction?
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        var rails = InputRails()
-        let maxBytes = try container.decodeIfPresent(Int.self, forKey: .maxBytes)
-        let maxCharacters = try container.decodeIfPresent(Int.self, forKey: .maxCharacters)
-        if maxBytes != nil || maxCharacters != nil { rails.sizeCap = SizeCap(maxBytes: maxBytes, maxCharacters: maxCharacters) }
-        if let spotlight = try container.decodeIfPresent(SpotlightConfiguration.self, forKey: .spotlight) {
-            if let marker = spotlight.marker, marker.count != 1 {
-                throw DecodingError.dataCorruptedError(forKey: .spotlight, in: container, debugDescription: "spotlight.marker must be one character")
-            }
-            rails.spotlight = Spotlight(
-                delimit: spotlight.delimit ?? true, datamark: spotlight.datamark ?? true, marker: spotlight.marker?.first ?? "ˆ")
-        }
-        if let redact = try container.decodeIfPresent(RedactConfiguration.self, forKey: .redact) {
-            rails.redaction = Redaction(builtIn: Set(redact.builtIn ?? SensitiveKind.allCases), patterns: redact.patterns ?? [])
-            do { try rails.redaction.validate() } catch {
-                throw DecodingError.dataCorruptedError(forKey: .redact, in: container, debugDescription: error.description)
-            }
-        }
-        if let injection = try container.decodeIfPresent(InjectionConfiguration.self, forKey: .injection) {
-            if let threshold = injection.threshold {
-                guard (0...1).contains(threshold) else {
-                    throw DecodingError.dataCorruptedError(forKey: .injection, in: container, debugDescription: "injection.threshold must be between 0 and 1")
-                }
-                rails.detector.threshold = threshold
-            }
-            if let reaction = injection.reaction { rails.reaction = reaction }
-        }
-        self = rails
-    }
-}
-
-

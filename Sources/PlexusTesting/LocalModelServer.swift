@@ -1,29 +1,38 @@
 import Foundation
 import PlexusLLM
-import PlexusTesting
 
 /// llama-cpp-python's OpenAI-compatible server on a free loopback port, running the
-/// SmolLM2-135M GGUF that scripts/llm-env.sh installs (`make deps`).
+/// SmolLM2-135M GGUF that scripts/llm-env.sh installs (`make deps`), for tests of the model
+/// path against a real model.
+///
+/// ```swift
+/// try await withLocalModelServer { server in
+///     let model = OpenAICompatibleModel(endpoint: ModelEndpoint(name: "smollm2", model: "smollm2", baseURL: server.baseURL),
+///                                       structuredOutput: .jsonObjectWithSchema)
+///     …
+/// }
+/// ```
 ///
 /// A missing install is a failure that says how to fix it, not a skip: CI runs
 /// `make deps`, so a skip would only hide a broken install step.
-final class LocalModelServer: Sendable {
-    let process: TestProcess
-    let port: Int
-    var baseURL: URL { URL(string: "http://127.0.0.1:\(port)/v1")! }
+public final class LocalModelServer: Sendable {
+    public let process: TestProcess
+    public let port: Int
+    /// The OpenAI-compatible base URL (`http://127.0.0.1:PORT/v1`).
+    public var baseURL: URL { URL(string: "http://127.0.0.1:\(port)/v1")! }
 
-    struct Missing: Error, CustomStringConvertible {
-        var description: String
+    public struct Missing: Error, CustomStringConvertible {
+        public var description: String
     }
 
-    /// The repository root (this file is Tests/PlexusLLMTests/LocalModelServer.swift).
+    /// The repository root (this file is Sources/PlexusTesting/LocalModelServer.swift).
     static var repositoryRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
     /// The venv python and the GGUF, from `scripts/llm-env.sh --print-python/--print-model`
     /// (or PLEXUS_LLM_PYTHON / PLEXUS_LLM_MODEL).
-    static func locate() async throws -> (python: String, model: String) {
+    public static func locate() async throws -> (python: String, model: String) {
         let environment = ProcessInfo.processInfo.environment
         if let python = environment["PLEXUS_LLM_PYTHON"], let model = environment["PLEXUS_LLM_MODEL"] {
             return (python, model)
@@ -48,7 +57,7 @@ final class LocalModelServer: Sendable {
     }
 
     /// Starts the server and waits until `/v1/models` answers.
-    static func start() async throws -> LocalModelServer {
+    public static func start() async throws -> LocalModelServer {
         let (python, model) = try await locate()
         let port = try Loopback.freePort()
         // nice: the model uses every core it gets, and the rest of the suite runs beside it.
@@ -81,7 +90,24 @@ final class LocalModelServer: Sendable {
         throw Missing(description: "llama_cpp.server did not answer /v1/models within 120 s:\n\(output)")
     }
 
-    func stop() async {
+    public func stop() async {
         _ = await process.terminate()
+    }
+}
+
+/// Starts the local model server, runs `body` with it, and stops it afterwards, also
+/// when `body` throws.
+public func withLocalModelServer<T>(
+    isolation: isolated (any Actor)? = #isolation,
+    _ body: (LocalModelServer) async throws -> T
+) async throws -> T {
+    let server = try await LocalModelServer.start()
+    do {
+        let result = try await body(server)
+        await server.stop()
+        return result
+    } catch {
+        await server.stop()
+        throw error
     }
 }
