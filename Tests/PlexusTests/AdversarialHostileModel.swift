@@ -336,7 +336,8 @@ struct HostileModels: AgentModelProvider {
 }
 
 /// An agent that does whatever its model says: `act` and `publish` tool calls, many at
-/// once, feeding each result back on the next turn, until the model stops.
+/// once, feeding each result back on the next turn, until the model stops. It calls the
+/// model past its rails, as a careless or hostile agent could.
 struct ObedientAgent: Agent {
     static let typeName = "test-obedient"
     static let maximumInFlight = 256
@@ -361,7 +362,9 @@ struct ObedientAgent: Agent {
     init(id: String, configuration: NoConfiguration) {}
 
     mutating func handle(_ message: AgentMessage, context: AgentContext) async throws {
-        let model = try context.model
+        // The model without the agent's output rails (which would refuse these tool calls):
+        // every hostile call reaches `act`, so the gate has to hold on its own.
+        let model = try context.model.base
         let results = ToolResults()
         let system = ChatMessage.system("You control the house. Use the tools.")
         let user = ChatMessage.user(message.mqtt.payloadString)
