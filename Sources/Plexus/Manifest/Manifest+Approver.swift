@@ -59,7 +59,7 @@ extension Manifest {
             _ entry: ManifestValue.Entry, _ path: ManifestKeyPath, _ reader: ManifestReader,
             namespace: String, actuators: [String: Actuator]
         ) -> [MQTTTopicFilter] {
-            guard let value = entry.value[key: "publish"] else { return [] }
+            guard let value = entry.value["publish"] else { return [] }
             let publishPath = path.appending("publish")
             var filters: [MQTTTopicFilter] = []
             for (number, element) in (reader.elements(value, publishPath) ?? []).enumerated() {
