@@ -87,6 +87,7 @@ struct BrokerAccessPlanTests {
         let plan = try plan()
         #expect(plan.gate.writes == [
             "home/door/front/lock/set", "home/living/thermostat/set", "site/plexus/approvals/#", "site/plexus/audit",
+            "site/plexus/knowledge/gate/#",
         ])
         #expect(plan.gate.reads == ["home/heating/on", "site/plexus/approvals/#"])
         let alice = try #require(plan.identity(.approver("alice")))
@@ -242,6 +243,7 @@ struct BrokerAccessPlanTests {
             topic write home/door/front/lock/set
             topic write home/living/thermostat/set
             topic write site/plexus/audit
+            topic write site/plexus/knowledge/gate/#
             """))
         #expect(acl.contains("""
             # approver 'alice'

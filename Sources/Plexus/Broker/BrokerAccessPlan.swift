@@ -9,7 +9,7 @@ import PlexusCore
 /// | identity | reads | writes |
 /// |---|---|---|
 /// | agent `ID` | its `subscribe:` filters, its inbox `<ns>/agents/ID/inbox` | its card `<ns>/agents/ID`, `<ns>/knowledge/<subject>` for each `share:` subject, any agent's inbox `<ns>/agents/+/inbox` (questions, and answers to the asker's inbox), `<ns>/deadletter/ID`, its `publish:` filters |
-/// | gate | the actuators' state topics, `<ns>/approvals/#` | the actuator command topics, `<ns>/approvals/#` (pending entries), `<ns>/audit` |
+/// | gate | the actuators' state topics, `<ns>/approvals/#` | the actuator command topics, `<ns>/approvals/#` (pending entries), `<ns>/audit`, `<ns>/knowledge/gate/#` (its alerts) |
 /// | approver `NAME` | `<ns>/approvals/#` | `<ns>/approvals/+/decision/NAME`, their `publish:` filters (a relay's proposal topic) |
 /// | observer | `#` | nothing |
 ///
@@ -94,7 +94,7 @@ public struct BrokerAccessPlan: Sendable, Hashable {
             gate.writes.append(actuator.topic)
         }
         gate.reads.append("\(ns)/approvals/#")
-        gate.writes += ["\(ns)/approvals/#", "\(ns)/audit"]
+        gate.writes += ["\(ns)/approvals/#", "\(ns)/audit", "\(ns)/knowledge/gate/#"]
         identities.append(gate)
 
         for agent in manifest.agents {
