@@ -6,7 +6,8 @@
 #                then build and test the user-package example in Examples/DewPoint
 #   make fuzz    scripts/fuzz.sh $(FUZZ_SECONDS)
 #   make bench   release build, `plexus bench mqtt`
-#   make run     deps, release build, scripts/demo.sh
+#   make run     deps, release build of the CLI, scripts/demo.sh: the smart home (agents/smart-home.yaml)
+#                with a private Mosquitto and the local model, and what to try in a second terminal
 #   make clean   remove build products (the Python venv cache is kept)
 
 SHELL := /bin/bash
@@ -50,10 +51,10 @@ bench:
 	swift run -c release plexus bench mqtt
 
 run: deps
-	@echo "==> [run] swift build -c release"
-	swift build -c release
-	@echo "==> [run] scripts/demo.sh"
-	scripts/demo.sh
+	@echo "==> [run] swift build -c release --product plexus (the first time takes a while; then only what changed)"
+	swift build -c release --product plexus
+	@echo "==> [run] scripts/demo.sh: plexus run agents/smart-home.yaml (Ctrl-C stops it all)"
+	@scripts/demo.sh
 
 clean:
 	@echo "==> [clean] swift package clean (and Examples/DewPoint)"

@@ -99,7 +99,7 @@ let package = Package(
         // Ready agents (DESIGN.md): built-in types of the `plexus` binary.
         .target(
             name: "PlexusAgents",
-            dependencies: ["Plexus", "PlexusCore", "PlexusMQTT", "PlexusLLM"]
+            dependencies: ["Plexus", "PlexusCore", "PlexusMQTT", "PlexusLLM", "PlexusPolicy"]
         ),
         // Test helpers; ScriptedModel and LocalModelServer need the LanguageModel types.
         .target(
@@ -173,7 +173,7 @@ let package = Package(
         .testTarget(
             name: "PlexusAgentsTests",
             dependencies: [
-                "PlexusAgents", "Plexus", "PlexusCore", "PlexusLLM", "PlexusMemory", "PlexusMQTT", "PlexusTesting",
+                "PlexusAgents", "Plexus", "PlexusCore", "PlexusLLM", "PlexusMemory", "PlexusMQTT", "PlexusPolicy", "PlexusTesting",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]

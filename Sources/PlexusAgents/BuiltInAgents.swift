@@ -10,6 +10,10 @@ extension AgentRegistry {
         registry.register(TelemetrySummariser.self)
         registry.register(CommandRelay.self)
         registry.register(LLMAgent.self)
+        registry.register(DeviceSimulator.self)
+        registry.register(SecurityWatcher.self)
+        registry.register(LineSimulator.self)
+        registry.register(AnomalyDetector.self)
         return registry
     }
 }

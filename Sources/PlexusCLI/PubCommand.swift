@@ -32,6 +32,12 @@ struct PubCommand: AsyncParsableCommand {
               -D connect user-property NAME VALUE
               -D will will-delay-interval SECONDS
 
+            Without -L/--broker, -h or -p, pub publishes to the deployment `plexus run` \
+            manages from this folder (.plexus/NAME/connection.json), as the approver --as \
+            names: the broker lets them write their decisions and the topics of their \
+            manifest publish: list (a relay's proposal topic). With no such folder it \
+            connects to localhost:1883.
+
             Exit status: 0 on success; the CONNACK reason code when the broker refuses the \
             connection (134 bad user name or password, 135 not authorized); 1 for other errors.
 
@@ -46,6 +52,8 @@ struct PubCommand: AsyncParsableCommand {
               plexus pub -t a/b -m '{"t":21}' -D publish content-type application/json \\
                   -D publish user-property source cli
               plexus pub --cafile ca.crt -h broker.example -t a/b -m hello   # TLS on 8883
+              plexus pub --as alice -q 1 -t home/proposals \
+                  -m '{"actuator":"front_door","command":{"locked":false},"reason":"the courier is here"}'
             """,
         helpNames: [.long]
     )
@@ -53,6 +61,12 @@ struct PubCommand: AsyncParsableCommand {
     @OptionGroup(title: "Connection") var connection: ConnectionOptions
     @OptionGroup(title: "TLS") var tls: TLSOptions
     @OptionGroup(title: "MQTT 5 properties") var properties: PropertyOptions
+    @OptionGroup(title: "Managed deployment") var deployment: ManagedDeploymentOptions
+
+    @Option(
+        name: .customLong("as"),
+        help: "With the managed broker: publish as this approver (their manifest publish: list says where they may write).")
+    var approver: String?
 
     @Option(name: [.customShort("t"), .customLong("topic")], help: "Topic to publish to.")
     var topic: String?
@@ -91,8 +105,17 @@ struct PubCommand: AsyncParsableCommand {
                 throw CLIError("no topic: give -t TOPIC (or a topic in the -L URL path)")
             }
             let propertySet = try properties.parse(allowed: [.connect, .publish, .will])
-            let configuration = try connection.makeConfiguration(
-                verb: "pub", tls: tls, properties: propertySet, reconnect: .never)
+            let resolved = try connection.resolve(
+                verb: "pub", tls: tls, properties: propertySet, reconnect: .never,
+                deployment: deployment, login: .publisher(approver))
+            if approver != nil && resolved.managed == nil {
+                throw CLIError(
+                    connection.namesNoBroker
+                        ? "--as picks an approver's login of the broker `plexus run` manages, and none was run from this folder; "
+                            + "run the deployment here, or give the broker and -u/-P"
+                        : "--as picks an approver's login of the managed broker; with -L/--broker, -h or -p give -u and -P")
+            }
+            let configuration = resolved.configuration
             let client = MQTTClient(configuration: configuration)
             do {
                 try await connection.connect(client)

@@ -42,6 +42,10 @@ struct SubCommand: AsyncParsableCommand {
             maximum-packet-size, topic-alias-maximum, request-response-information, \
             user-property NAME VALUE), subscribe (user-property NAME VALUE), will (as publish).
 
+            Without -L/--broker, -h or -p, sub reads the deployment `plexus run` manages from \
+            this folder (.plexus/NAME/connection.json) with its observer login, which may \
+            read every topic; with no such folder it connects to localhost:1883.
+
             Exit status: 0 on success; 27 when -W elapsed; the CONNACK reason code when the \
             broker refuses the connection (134 bad user name or password, 135 not authorized); \
             1 for other errors, such as a refused subscription.
@@ -61,6 +65,7 @@ struct SubCommand: AsyncParsableCommand {
     @OptionGroup(title: "Connection") var connection: ConnectionOptions
     @OptionGroup(title: "TLS") var tls: TLSOptions
     @OptionGroup(title: "MQTT 5 properties") var properties: PropertyOptions
+    @OptionGroup(title: "Managed deployment") var deployment: ManagedDeploymentOptions
 
     @Option(name: [.customShort("t"), .customLong("topic")], help: "Topic filter to subscribe to; repeatable.")
     var topics: [String] = []
@@ -132,9 +137,11 @@ struct SubCommand: AsyncParsableCommand {
                 }
             }
             let propertySet = try properties.parse(allowed: [.connect, .subscribe, .will])
-            let configuration = try connection.makeConfiguration(
+            let configuration = try connection.resolve(
                 verb: "sub", tls: tls, properties: propertySet,
-                reconnect: noReconnect ? .never : .exponentialBackoff)
+                reconnect: noReconnect ? .never : .exponentialBackoff,
+                deployment: deployment, login: .observer
+            ).configuration
             let formatter = MessageFormatter(
                 mode: json ? .json : format.map { .format($0) } ?? (verbose ? .verbose : .payload),
                 newline: !noNewline)

@@ -103,25 +103,29 @@ extension MemoryStore {
     /// A request id already in the journal is left as it is, and the stored record is
     /// returned with `inserted == false`: a request submitted twice is decided once.
     public func recordActuation(_ record: ActuationRecord) async throws(MemoryError) -> (record: ActuationRecord, inserted: Bool) {
-        try await writeReturning("actuation \(record.requestID)") { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO actuation (request_id, agent, actuator, topic, command, hash, request, decision, state,
-                                           process, outcome, created_at, updated_at, executed_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (request_id) DO NOTHING
-                    """,
-                arguments: [
-                    record.requestID, record.agent, record.actuator, record.topic, record.command, record.hash,
-                    record.request.jsonString, record.decision.jsonString, record.state.rawValue, record.process, record.outcome,
-                    MillisecondTime.milliseconds(record.createdAt), MillisecondTime.milliseconds(record.updatedAt),
-                    record.executedAt.map(MillisecondTime.milliseconds),
-                ])
-            let inserted = db.changesCount > 0
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM actuation WHERE request_id = ?", arguments: [record.requestID])
-            else { throw DatabaseError(message: "actuation \(record.requestID) vanished after insert") }
-            return (try ActuationRecord(row: row), inserted)
-        }
+        try await writeReturning("actuation \(record.requestID)") { db in try Self.insertActuation(record, in: db) }
+    }
+
+    /// Inserts `record` unless its id is in the journal; returns the stored record.
+    static func insertActuation(_ record: ActuationRecord, in db: Database) throws -> (record: ActuationRecord, inserted: Bool) {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO actuation (request_id, agent, actuator, topic, command, hash, request, decision, state,
+                                       process, outcome, created_at, updated_at, executed_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (request_id) DO NOTHING
+                """
+        ).execute(arguments: [
+            record.requestID, record.agent, record.actuator, record.topic, record.command, record.hash,
+            record.request.jsonString, record.decision.jsonString, record.state.rawValue, record.process, record.outcome,
+            MillisecondTime.milliseconds(record.createdAt), MillisecondTime.milliseconds(record.updatedAt),
+            record.executedAt.map(MillisecondTime.milliseconds),
+        ])
+        // A new row is the record as given: no need to read it back.
+        if db.changesCount > 0 { return (record, true) }
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM actuation WHERE request_id = ?", arguments: [record.requestID])
+        else { throw DatabaseError(message: "actuation \(record.requestID) vanished after insert") }
+        return (try ActuationRecord(row: row), false)
     }
 
     /// Moves a request to `state` if it is in one of `from`, in one committed statement:
@@ -134,20 +138,29 @@ extension MemoryStore {
         at time: Date? = nil
     ) async throws(MemoryError) -> Bool {
         let now = MillisecondTime.milliseconds(time ?? self.now())
-        let sources = from.map(\.rawValue).sorted()
         return try await writeReturning("actuation \(requestID) -> \(state.rawValue)") { db in
-            let marks = Array(repeating: "?", count: sources.count).joined(separator: ", ")
-            var arguments: StatementArguments = [state.rawValue, process, outcome, now, state == .executed ? now : nil, requestID]
-            arguments += StatementArguments(sources)
-            try db.execute(
-                sql: """
-                    UPDATE actuation SET state = ?, process = COALESCE(?, process), outcome = COALESCE(?, outcome),
-                        updated_at = ?, executed_at = COALESCE(?, executed_at)
-                    WHERE request_id = ? AND state IN (\(marks))
-                    """,
-                arguments: arguments)
-            return db.changesCount > 0
+            try Self.moveActuation(requestID, from: from, to: state, process: process, outcome: outcome, at: now, in: db)
         }
+    }
+
+    /// The conditional update of ``transitionActuation(_:from:to:process:outcome:at:)``,
+    /// inside the write transaction `db`; `now` in milliseconds.
+    static func moveActuation(
+        _ requestID: String, from: Set<ActuationState>, to state: ActuationState, process: String?, outcome: String?, at now: Int64,
+        in db: Database
+    ) throws -> Bool {
+        let sources = from.map(\.rawValue).sorted()
+        let marks = Array(repeating: "?", count: sources.count).joined(separator: ", ")
+        var arguments: StatementArguments = [state.rawValue, process, outcome, now, state == .executed ? now : nil, requestID]
+        arguments += StatementArguments(sources)
+        try db.cachedStatement(
+            sql: """
+                UPDATE actuation SET state = ?, process = COALESCE(?, process), outcome = COALESCE(?, outcome),
+                    updated_at = ?, executed_at = COALESCE(?, executed_at)
+                WHERE request_id = ? AND state IN (\(marks))
+                """
+        ).execute(arguments: arguments)
+        return db.changesCount > 0
     }
 
     /// Stores a pending request's approval process (after a decision counted), so a

@@ -118,22 +118,26 @@ extension MemoryStore {
     public func appendAudit(kind: String, requestID: String? = nil, detail: JSONValue, at time: Date? = nil) async throws(MemoryError)
         -> AuditEntry
     {
-        let milliseconds = MillisecondTime.milliseconds(time ?? now())
-        let detailText = detail.jsonString
-        return try await writeReturning("audit \(kind)") { db in
-            let last = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit ORDER BY sequence DESC LIMIT 1")
-            let sequence = (last?["sequence"] as Int64? ?? 0) + 1
-            let previous = last?["hash"] as String? ?? AuditEntry.genesisHash
-            let canonical = AuditEntry.canonicalBytes(
-                sequence: sequence, time: milliseconds, kind: kind, requestID: requestID, detail: detailText)
-            let hash = AuditEntry.chainHash(previous: previous, canonical: canonical)
-            try db.execute(
-                sql: "INSERT INTO audit (sequence, time, kind, request_id, detail, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                arguments: [sequence, milliseconds, kind, requestID, detailText, previous, hash])
-            return AuditEntry(
-                sequence: sequence, time: MillisecondTime.date(milliseconds), kind: kind, requestID: requestID, detail: detailText,
-                previousHash: previous, hash: hash)
-        }
+        let row = AuditRow(kind: kind, requestID: requestID, detail: detail, time: time ?? now())
+        return try await writeReturning("audit \(kind)") { db in try Self.append(row, in: db) }
+    }
+
+    /// Appends `row` to the chain inside the write transaction `db`.
+    static func append(_ row: AuditRow, in db: Database) throws -> AuditEntry {
+        let milliseconds = MillisecondTime.milliseconds(row.time)
+        let detailText = row.detail.jsonString
+        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT sequence, hash FROM audit ORDER BY sequence DESC LIMIT 1"))
+        let sequence = (last?["sequence"] as Int64? ?? 0) + 1
+        let previous = last?["hash"] as String? ?? AuditEntry.genesisHash
+        let canonical = AuditEntry.canonicalBytes(
+            sequence: sequence, time: milliseconds, kind: row.kind, requestID: row.requestID, detail: detailText)
+        let hash = AuditEntry.chainHash(previous: previous, canonical: canonical)
+        try db.cachedStatement(
+            sql: "INSERT INTO audit (sequence, time, kind, request_id, detail, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        ).execute(arguments: [sequence, milliseconds, row.kind, row.requestID, detailText, previous, hash])
+        return AuditEntry(
+            sequence: sequence, time: MillisecondTime.date(milliseconds), kind: row.kind, requestID: row.requestID, detail: detailText,
+            previousHash: previous, hash: hash)
     }
 
     /// Audit rows in order: after `sequence` (exclusive), of one request if given, at most `limit`.

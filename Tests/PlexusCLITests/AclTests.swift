@@ -109,7 +109,7 @@ struct AclTests {
         let output = try await plexus(["acl", file, "--format", "emqx"])
         #expect(output.status == 0, "\(output)")
         let text = output.standardOutput
-        #expect(text.contains(#"{allow, {username, "plexus-gate"}, publish, ["plant/valve/set", "site-a/plexus/approvals/#", "site-a/plexus/audit"]}."#))
+        #expect(text.contains(#"{allow, {username, "plexus-gate"}, publish, ["plant/valve/set", "site-a/plexus/approvals/#", "site-a/plexus/audit", "site-a/plexus/knowledge/gate/#"]}."#))
         #expect(text.contains(#"{allow, {username, "plexus-gate"}, subscribe, ["plant/pressure", "site-a/plexus/approvals/#"]}."#))
         #expect(text.contains(#"{allow, {username, "bob"}, publish, ["site-a/plexus/approvals/+/decision/bob"]}."#))
         #expect(text.hasSuffix("{deny, all}.\n"))

@@ -31,7 +31,7 @@ struct CheckTests {
             #expect(output.status == 1, "\(output)")
             #expect(
                 output.standardError.split(separator: "\n") == [
-                    "\(path):5:11: agents[0].type: unknown agent type 'telemetry-sumariser'; did you mean 'telemetry-summariser'? known types: command-relay, llm, telemetry-summariser",
+                    "\(path):5:11: agents[0].type: unknown agent type 'telemetry-sumariser'; did you mean 'telemetry-summariser'? known types: anomaly-detector, command-relay, device-simulator, line-simulator, llm, security-watcher, telemetry-summariser",
                     "\(path):9:15: agents[1].config.window: 'ten' is not a duration: seconds, or a number with ms, s, m, h or d (500ms, 30s, 2m, 1h, 7d), greater than zero and at most a year",
                 ], "\(verb[0]): \(output)")
         }

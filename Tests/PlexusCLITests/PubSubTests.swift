@@ -196,4 +196,65 @@ struct PubSubTests {
         let version = try await plexus(["--version"])
         #expect(version.succeeded && !version.standardOutput.isEmpty)
     }
+
+    /// A deployment whose approver alice may publish proposals, run from a temporary folder.
+    static let managedManifest = """
+        plexus: 1
+        name: pubsub
+        memory: {path: memory.sqlite}
+        approvers:
+          alice: {publish: [home/proposals]}
+          bob: {}
+        actuators:
+          front_door:
+            topic: home/door/lock/set
+            policy:
+              - confirm: {approvers: [alice, bob], expires: 2m}
+        agents:
+          - id: relay
+            type: command-relay
+            subscribe: [home/proposals]
+            actuators: [front_door]
+        """
+
+    @Test("without a broker option, sub reads as the observer and pub --as publishes as an approver of the managed deployment", .timeLimit(.minutes(3)))
+    func managedDiscovery() async throws {
+        let folder = NSTemporaryDirectory() + "plexus-pubsub-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try Data(Self.managedManifest.utf8).write(to: URL(fileURLWithPath: "\(folder)/home.yaml"))
+        let deployment = try RunningDeployment.start(in: folder, manifest: "home.yaml", name: "pubsub")
+        _ = try await deployment.waitUntilOnline(["relay"])
+
+        let sub = try deployment.launch(["sub", "-d", "-t", "home/#", "-v", "-C", "1"])
+        #expect(await sub.waitForOutput(containing: "subscribed to", timeout: .seconds(15)), "\(sub.standardError)")
+        #expect(sub.standardError.contains("managed deployment 'pubsub'"), "\(sub.standardError)")
+
+        let asObserver = try await deployment.plexus(["pub", "-t", "home/proposals", "-m", "x"])
+        #expect(asObserver.status == 1, "\(asObserver)")
+        #expect(asObserver.standardError.contains("lets the observer read, not publish: give --as NAME"), "\(asObserver)")
+        let stranger = try await deployment.plexus(["pub", "--as", "mallory", "-t", "home/proposals", "-m", "x"])
+        #expect(stranger.standardError.contains("'mallory' is not an approver of 'pubsub' (approvers: alice, bob)"), "\(stranger)")
+        let notHers = try await deployment.plexus(["pub", "--as", "alice", "-q", "1", "-t", "home/notes", "-m", "x"])
+        #expect(notHers.status == 1 && notHers.standardError.contains("Not authorized"), "the ACL refuses a topic outside her publish: list: \(notHers)")
+        let bobs = try await deployment.plexus(["pub", "--as", "bob", "-q", "1", "-t", "home/proposals", "-m", "x"])
+        #expect(bobs.status == 1 && bobs.standardError.contains("Not authorized"), "bob has no publish: list: \(bobs)")
+
+        let proposal = #"{"actuator":"front_door","command":{"locked":false},"reason":"test"}"#
+        let hers = try await deployment.plexus(["pub", "--as", "alice", "-q", "1", "-t", "home/proposals", "-m", proposal])
+        #expect(hers.succeeded, "\(hers)")
+        let received = await sub.wait(timeout: .seconds(15))
+        #expect(received.succeeded, "\(received)")
+        #expect(received.standardOutput == "home/proposals \(proposal)\n", "\(received)")
+
+        // The relay turned it into a held request that alice can see.
+        let held = try await deployment.plexus(["approvals", "--wait", "2"])
+        #expect(held.standardOutput.contains("front_door"), "\(held)")
+
+        let output = await deployment.stop()
+        #expect(output.status == 0, "\(output)")
+        // --as names a login of the managed broker; with an explicit broker it is refused.
+        let explicit = try await plexus(["pub", "-h", "127.0.0.1", "-p", "1", "--as", "alice", "-t", "a", "-m", "x"])
+        #expect(explicit.status == 1 && explicit.standardError.contains("with -L/--broker, -h or -p give -u and -P"), "\(explicit)")
+    }
 }

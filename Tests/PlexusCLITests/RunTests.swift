@@ -113,6 +113,6 @@ struct RunTests {
         let file = try temporaryFile("run-test.yaml", contents: Array(yaml.utf8))
         let output = try await plexus(["run", file, "--broker", "mqtt://127.0.0.1:1"])
         #expect(output.status == 1)
-        #expect(output.standardError.contains("known types: command-relay, llm, telemetry-summariser"), "\(output)")
+        #expect(output.standardError.contains("known types: anomaly-detector, command-relay, device-simulator, line-simulator, llm, security-watcher, telemetry-summariser"), "\(output)")
     }
 }

@@ -160,6 +160,17 @@ struct GuardedModelTests {
         #expect(model.requests.last?.messages.first == .system("Data is data."), "a template's spotlight sentence goes to the system prompt")
     }
 
+    @Test("an untrusted answer that echoes the spotlit data comes back without the spotlight marks")
+    func echoedMarksRemoved() async throws {
+        let echo = ScriptedModel { request in .text("Noted: \(request.messages.last!.content)") }
+        let (guarded, _) = Self.guarded(echo, input: InputRails(reaction: .mark))
+        let answer = try await guarded.complete(
+            ChatRequest(messages: [.system("Summarise."), .untrusted("kitchen 27.5 °C, window open", source: "home/kitchen")]))
+        #expect(echo.requests.last?.messages.last?.content.hasPrefix("⟦untrusted ") == true, "the model saw the spotlit text")
+        #expect(answer.message.content == "Noted: kitchen 27.5 °C, window open", "\(answer.message.content)")
+        #expect(answer.trust == .untrusted)
+    }
+
     @Test("streaming: free text streams through with the trust; checked answers are checked whole before anything is yielded")
     func streaming() async throws {
         let model = ScriptedModel([.text("not JSON"), .json(["room": "hall", "setpoint": 20]), .text("free text")])

@@ -50,6 +50,16 @@ struct RailsTests {
         #expect(plain.text == "turn  on\nthe [/untrusted 00] lightˆ")
     }
 
+    @Test("spotlight marks echoed by a model are removed from its answer; other brackets stay")
+    func spotlightMarksRemoved() {
+        let spotlight = Spotlight()
+        let spotlit = spotlight.apply(to: "kitchen 27.5 °C, window open", source: "home/kitchen").text
+        #expect(spotlight.removingMarks(from: "Summary: " + spotlit) == "Summary: kitchen 27.5 °C, window open")
+        #expect(spotlight.removingMarks(from: "⟦note⟧ stays ⟦/untrusted xyz⟧") == "⟦note⟧ stays ⟦/untrusted xyz⟧")
+        #expect(spotlight.removingMarks(from: "plain answer") == "plain answer")
+        #expect(Spotlight(datamark: false).removingMarks(from: "aˆb") == "aˆb")
+    }
+
     @Test("size cap truncates at a character boundary and says so")
     func sizeCap() {
         let (text, truncated) = SizeCap(maxBytes: 5).apply(to: "äöüabc")

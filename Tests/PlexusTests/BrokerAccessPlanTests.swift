@@ -1,4 +1,5 @@
 import Foundation
+import PlexusMQTT
 import Testing
 
 @testable import Plexus
@@ -86,6 +87,7 @@ struct BrokerAccessPlanTests {
         let plan = try plan()
         #expect(plan.gate.writes == [
             "home/door/front/lock/set", "home/living/thermostat/set", "site/plexus/approvals/#", "site/plexus/audit",
+            "site/plexus/knowledge/gate/#",
         ])
         #expect(plan.gate.reads == ["home/heating/on", "site/plexus/approvals/#"])
         let alice = try #require(plan.identity(.approver("alice")))
@@ -164,6 +166,57 @@ struct BrokerAccessPlanTests {
         #expect(manifestErrors(base.replacingOccurrences(of: "PUBLISH", with: "home/+/temperature")).isEmpty)
     }
 
+    @Test("an approver's publish: list becomes write grants in the plan and in both ACLs")
+    func approverPublishes() throws {
+        let yaml = Self.yaml.replacingOccurrences(
+            of: "alice: {password: wonderland, groups: [household]}",
+            with: "alice: {password: wonderland, groups: [household], publish: [home/proposals, home/notes/+]}")
+        let plan = try plan(yaml)
+        let alice = try #require(plan.identity(.approver("alice")))
+        #expect(alice.writes == ["site/plexus/approvals/+/decision/alice", "home/proposals", "home/notes/+"])
+        #expect(alice.reads == ["site/plexus/approvals/#"], "publishing grants no reading")
+        #expect(plan.identity(.approver("bob"))?.writes == ["site/plexus/approvals/+/decision/bob"])
+        #expect(plan.mosquittoACL.contains("user alice\ntopic read site/plexus/approvals/#\ntopic write site/plexus/approvals/+/decision/alice\ntopic write home/proposals\ntopic write home/notes/+\n"))
+        #expect(plan.emqxACL.contains(#"{allow, {username, "alice"}, publish, ["site/plexus/approvals/+/decision/alice", "home/proposals", "home/notes/+"]}."#))
+    }
+
+    @Test("an approver's publish: over an actuator topic is refused by the plan itself")
+    func approverPublishOnActuator() throws {
+        var manifest = try parseManifest(Self.yaml)
+        manifest.approvers["bob"]?.publishes = [try MQTTTopicFilter("home/door/#")]
+        #expect(throws: BrokerAccessPlanError.reachesActuator(
+            identity: "approver 'bob'", filter: "home/door/#", actuator: "front_door", topic: "home/door/front/lock/set")
+        ) {
+            try BrokerAccessPlan(manifest: manifest)
+        }
+    }
+
+    @Test("an approver's publish: is checked in the manifest, with file positions")
+    func approverPublishChecks() throws {
+        let base = """
+            plexus: 1
+            name: p
+            approvers:
+              alice:
+                publish: [home/proposals, PUBLISH]
+            actuators:
+              lamp: {topic: home/lamp/set, policy: [{confirm: {approvers: [alice]}}]}
+            agents:
+              - {id: relay, type: command-relay, subscribe: [home/proposals], actuators: [lamp]}
+            """
+        let overActuator = manifestErrors(base.replacingOccurrences(of: "PUBLISH", with: "home/+/set"))
+        #expect(overActuator.count == 1)
+        #expect(overActuator.first?.keyPath == "approvers.alice.publish[1]")
+        #expect(overActuator.first?.line == 5)
+        #expect(overActuator.first?.message.contains("command topic 'home/lamp/set' of actuator 'lamp'") == true)
+        let intoNamespace = manifestErrors(base.replacingOccurrences(of: "PUBLISH", with: "plexus/approvals/x/decision/bob"))
+        #expect(intoNamespace.first?.message.contains("reaches into the namespace 'plexus'") == true)
+        #expect(manifestErrors(base.replacingOccurrences(of: "PUBLISH", with: "'#'")).count == 1)
+        #expect(manifestErrors(base.replacingOccurrences(of: "PUBLISH", with: "'home/a b/#/x'")).first?.keyPath == "approvers.alice.publish[1]")
+        let fine = try parseManifest(base.replacingOccurrences(of: "PUBLISH", with: "home/notes"))
+        #expect(fine.approvers["alice"]?.publishes.map(\.filter) == ["home/proposals", "home/notes"])
+    }
+
     @Test("broker.managed: keys are checked, with file positions")
     func managedKeys() throws {
         let managed = try parseManifest(minimalManifest("broker: {managed: {tls: true, port: 18830}}"))
@@ -190,6 +243,7 @@ struct BrokerAccessPlanTests {
             topic write home/door/front/lock/set
             topic write home/living/thermostat/set
             topic write site/plexus/audit
+            topic write site/plexus/knowledge/gate/#
             """))
         #expect(acl.contains("""
             # approver 'alice'

@@ -40,10 +40,18 @@ struct GateFixture {
                 allow: true
               - when: {locked: false}
                 confirm: {approvers: [household], expires: \(expires)}
+          fan:
+            topic: \(namespace)-device/fan/set
+            policy:
+              - when: {rate: {at_most: 3, per: 1h}}
+                allow: true
+              - deny: the fan's limit is 3 an hour
         agents:
           - id: advisor
             type: telemetry-summariser
-            actuators: [front_door]
+            actuators: [front_door, fan]
+          - id: bystander
+            type: telemetry-summariser
         """
     }
 
@@ -71,6 +79,26 @@ struct GateFixture {
 
     func request(locked: Bool, agent: String = "advisor", id: ULID = ULIDGenerator.shared.next()) throws -> ActuationRequest {
         try ActuationRequest(id: id, agent: agent, actuator: "front_door", command: ["locked": .bool(locked)], reason: "test")
+    }
+
+    /// Runs `body` with a gate started on a fresh fixture (observer subscribed to the
+    /// device topic and the pending approvals), then stops the gate and closes everything.
+    static func withGate(expires: String = "1m", _ body: (inout GateSession) async throws -> Void) async throws {
+        try await withMosquitto { broker in
+            let fixture = try await GateFixture.make(broker, expires: expires)
+            let commands = try await fixture.observer.subscribe(to: fixture.deviceTopic).makeAsyncIterator()
+            let approvals = try await fixture.observer.subscribe(to: "\(fixture.namespace)/approvals/+").makeAsyncIterator()
+            let store = try MemoryStore(path: fixture.memoryPath)
+            let (gate, running) = try await fixture.startGate(store)
+            var session = GateSession(fixture: fixture, store: store, gate: gate, running: running, commands: commands, approvals: approvals)
+            do {
+                try await body(&session)
+            } catch {
+                await session.tearDown()
+                throw error
+            }
+            await session.tearDown()
+        }
     }
 
     /// Publishes a marker on the device topic and returns every command received before it:
@@ -109,6 +137,58 @@ struct GateFixture {
     }
 }
 
+/// A running gate of a ``GateFixture``, with the observer's iterators.
+struct GateSession {
+    let fixture: GateFixture
+    private(set) var store: MemoryStore
+    private(set) var gate: PolicyGate
+    private(set) var running: Task<Void, any Error>
+    var commands: MQTTSubscription.AsyncIterator
+    var approvals: MQTTSubscription.AsyncIterator
+
+    init(
+        fixture: GateFixture, store: MemoryStore, gate: PolicyGate, running: Task<Void, any Error>,
+        commands: MQTTSubscription.AsyncIterator, approvals: MQTTSubscription.AsyncIterator
+    ) {
+        self.fixture = fixture
+        self.store = store
+        self.gate = gate
+        self.running = running
+        self.commands = commands
+        self.approvals = approvals
+    }
+
+    var namespace: String { fixture.namespace }
+
+    /// Every command the device received since the last call.
+    mutating func commandsUntilMarker() async throws -> [String] {
+        try await fixture.commandsUntilMarker(&commands)
+    }
+
+    /// The next non-empty retained pending entry.
+    mutating func nextPending() async throws -> PendingApproval {
+        try await GateFixture.nextPending(&approvals)
+    }
+
+    /// Stops the gate, closes its store, and starts a new gate on a new store of the same file.
+    mutating func restartGate() async throws {
+        await stopGate()
+        store = try MemoryStore(path: fixture.memoryPath)
+        (gate, running) = try await fixture.startGate(store)
+    }
+
+    private func stopGate() async {
+        running.cancel()
+        _ = try? await running.value
+        await store.close()
+    }
+
+    func tearDown() async {
+        await stopGate()
+        await fixture.observer.disconnect()
+    }
+}
+
 struct GateTestError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
@@ -123,107 +203,82 @@ func eventually(_ condition: () async throws -> Bool) async throws {
 struct GateTests {
     @Test("allow publishes the command exactly once, even when the same request comes again")
     func allowPublishesOnce() async throws {
-        try await withMosquitto { broker in
-            let fixture = try await GateFixture.make(broker)
-            var commands = try await fixture.observer.subscribe(to: fixture.deviceTopic).makeAsyncIterator()
-            let store = try MemoryStore(path: fixture.memoryPath)
-            let (gate, running) = try await fixture.startGate(store)
-            let request = try fixture.request(locked: true)
-            let outcome = try await gate.submit(request)
+        try await GateFixture.withGate { session in
+            let request = try session.fixture.request(locked: true)
+            let outcome = try await session.gate.submit(request)
             guard case .executed = outcome else { Issue.record("expected executed, got \(outcome)"); return }
-            let again = try await gate.submit(request)
+            let again = try await session.gate.submit(request)
             guard case .executed = again else { Issue.record("expected executed, got \(again)"); return }
-            #expect(try await fixture.commandsUntilMarker(&commands) == [#"{"locked":true}"#])
-            let record = try #require(try await store.actuation(request.id.string))
+            #expect(try await session.commandsUntilMarker() == [#"{"locked":true}"#])
+            let record = try #require(try await session.store.actuation(request.id.string))
             #expect(record.state == .executed)
-            let kinds = try await store.auditEntries(requestID: request.id.string).map(\.kind)
+            let kinds = try await session.store.auditEntries(requestID: request.id.string).map(\.kind)
             #expect(kinds == ["request", "decision", "executed", "refused"])
-            #expect(try await store.verifyAuditChain().isIntact)
-            running.cancel()
-            _ = try? await running.value
-            await store.close()
-            await fixture.observer.disconnect()
+            #expect(try await session.store.verifyAuditChain().isIntact)
         }
     }
 
     @Test("deny returns the reason, publishes nothing and is audited; the audit topic carries it")
     func denyIsAudited() async throws {
-        try await withMosquitto { broker in
-            let fixture = try await GateFixture.make(broker)
-            var commands = try await fixture.observer.subscribe(to: fixture.deviceTopic).makeAsyncIterator()
-            var audit = try await fixture.observer.subscribe(to: "\(fixture.namespace)/audit").makeAsyncIterator()
-            let store = try MemoryStore(path: fixture.memoryPath)
-            let (gate, running) = try await fixture.startGate(store)
+        try await GateFixture.withGate { session in
+            var audit = try await session.fixture.observer.subscribe(to: "\(session.namespace)/audit").makeAsyncIterator()
             let request = try ActuationRequest(agent: "advisor", actuator: "front_door", command: ["locked": "maybe"], reason: "test")
-            let outcome = try await gate.submit(request)
+            let outcome = try await session.gate.submit(request)
             guard case .denied(let reason) = outcome else { Issue.record("expected denied, got \(outcome)"); return }
             #expect(reason.contains("schema"))
-            #expect(try await fixture.commandsUntilMarker(&commands).isEmpty)
-            #expect(try await store.actuation(request.id.string)?.state == .denied)
+            #expect(try await session.commandsUntilMarker().isEmpty)
+            #expect(try await session.store.actuation(request.id.string)?.state == .denied)
             var kinds: [String] = []
             while kinds.last != "denied", let message = try await audit.next() {
                 let row = try JSONValue(parsing: message.payloadBytes)
                 if case .object(let members) = row, case .string(let kind)? = members["kind"] { kinds.append(kind) }
             }
             #expect(kinds == ["request", "decision", "denied"])
-            running.cancel()
-            _ = try? await running.value
-            await store.close()
-            await fixture.observer.disconnect()
         }
     }
 
     @Test("confirm: nothing reaches the device until an approval sent with mosquitto_pub; then once; a redelivered decision changes nothing")
     func confirmThenApprove() async throws {
-        try await withMosquitto { broker in
-            let fixture = try await GateFixture.make(broker)
-            var commands = try await fixture.observer.subscribe(to: fixture.deviceTopic).makeAsyncIterator()
-            var approvals = try await fixture.observer.subscribe(to: "\(fixture.namespace)/approvals/+").makeAsyncIterator()
-            let store = try MemoryStore(path: fixture.memoryPath)
-            let (gate, running) = try await fixture.startGate(store)
-            let request = try fixture.request(locked: false)
+        try await GateFixture.withGate { session in
+            let request = try session.fixture.request(locked: false)
+            let gate = session.gate
             let submitted = Task { try await gate.submit(request) }
-            let pending = try await GateFixture.nextPending(&approvals)
+            let pending = try await session.nextPending()
             #expect(pending.id == request.id.string)
             #expect(pending.hash == request.commandHash)
             #expect(pending.approvers == ["advisor", "alice", "bob"], "the group as resolved; the requester's own approval will not count")
-            #expect(try await fixture.commandsUntilMarker(&commands).isEmpty, "held: nothing published before the approval")
-            #expect(try await store.actuation(request.id.string)?.state == .pending)
+            #expect(try await session.commandsUntilMarker().isEmpty, "held: nothing published before the approval")
+            #expect(try await session.store.actuation(request.id.string)?.state == .pending)
 
-            try await fixture.mosquittoPub(pending.id, approver: "alice", payload: GateFixture.decision("approve", hash: pending.hash))
+            try await session.fixture.mosquittoPub(pending.id, approver: "alice", payload: GateFixture.decision("approve", hash: pending.hash))
             let outcome = try await submitted.value
             guard case .executed = outcome else { Issue.record("expected executed, got \(outcome)"); return }
-            #expect(try await fixture.commandsUntilMarker(&commands) == [#"{"locked":false}"#])
+            #expect(try await session.commandsUntilMarker() == [#"{"locked":false}"#])
             // The retained entry is cleared.
-            let cleared = try #require(try await approvals.next())
+            let cleared = try #require(try await session.approvals.next())
             #expect(cleared.payload.readableBytes == 0)
 
             // The same decision again (a redelivery) is refused and executes nothing.
-            try await fixture.mosquittoPub(pending.id, approver: "alice", payload: GateFixture.decision("approve", hash: pending.hash))
+            let store = session.store
+            try await session.fixture.mosquittoPub(pending.id, approver: "alice", payload: GateFixture.decision("approve", hash: pending.hash))
             try await eventually { try await store.auditEntries(requestID: pending.id).last?.kind == "refused" }
-            #expect(try await fixture.commandsUntilMarker(&commands).isEmpty)
+            #expect(try await session.commandsUntilMarker().isEmpty)
             let rows = try await store.auditEntries(requestID: pending.id)
             #expect(rows.map(\.kind) == ["request", "decision", "pending", "approval", "executed", "refused"])
             #expect(rows.last?.detailJSON.object?["code"] == "decided")
             #expect(try await store.actuation(pending.id)?.state == .executed)
-            running.cancel()
-            _ = try? await running.value
-            await store.close()
-            await fixture.observer.disconnect()
         }
     }
 
     @Test("wrong hash, self-approval, unknown approver, a retained decision and a malformed one are refused and audited")
     func refusals() async throws {
-        try await withMosquitto { broker in
-            let fixture = try await GateFixture.make(broker)
-            var commands = try await fixture.observer.subscribe(to: fixture.deviceTopic).makeAsyncIterator()
-            var approvals = try await fixture.observer.subscribe(to: "\(fixture.namespace)/approvals/+").makeAsyncIterator()
-            let store = try MemoryStore(path: fixture.memoryPath)
-            let (gate, running) = try await fixture.startGate(store)
-            let request = try fixture.request(locked: false)
+        try await GateFixture.withGate { session in
+            let request = try session.fixture.request(locked: false)
+            let gate = session.gate
+            let store = session.store
+            let fixture = session.fixture
             let submitted = Task { try await gate.submit(request) }
-            let pending = try await GateFixture.nextPending(&approvals)
+            let pending = try await session.nextPending()
             let other = String(repeating: "ab", count: 32)
             try await fixture.mosquittoPub(pending.id, approver: "alice", payload: GateFixture.decision("approve", hash: other))
             try await fixture.mosquittoPub(pending.id, approver: "advisor", payload: GateFixture.decision("approve", hash: pending.hash))
@@ -239,7 +294,7 @@ struct GateTests {
             }
             try await eventually { try await codes().count == expected.count }
             #expect(try await codes() == expected)
-            #expect(try await fixture.commandsUntilMarker(&commands).isEmpty, "no refused decision executes anything")
+            #expect(try await session.commandsUntilMarker().isEmpty, "no refused decision executes anything")
             #expect(try await store.actuation(pending.id)?.state == .pending)
 
             // Clear the retained decision, then bob approves properly.
@@ -247,92 +302,141 @@ struct GateTests {
                 MQTTMessage(topic: "\(fixture.namespace)/approvals/\(pending.id)/decision/bob", payload: "", qos: .atLeastOnce, retain: true))
             try await fixture.mosquittoPub(pending.id, approver: "bob", payload: GateFixture.decision("approve", hash: pending.hash))
             guard case .executed = try await submitted.value else { Issue.record("expected executed"); return }
-            #expect(try await fixture.commandsUntilMarker(&commands) == [#"{"locked":false}"#])
+            #expect(try await session.commandsUntilMarker() == [#"{"locked":false}"#])
             #expect(try await store.verifyAuditChain().isIntact)
-            running.cancel()
-            _ = try? await running.value
-            await store.close()
-            await fixture.observer.disconnect()
         }
     }
 
     @Test("expiry means deny by default and clears the pending entry")
     func expiryDenies() async throws {
-        try await withMosquitto { broker in
-            let fixture = try await GateFixture.make(broker, expires: "1s")
-            var commands = try await fixture.observer.subscribe(to: fixture.deviceTopic).makeAsyncIterator()
-            var approvals = try await fixture.observer.subscribe(to: "\(fixture.namespace)/approvals/+").makeAsyncIterator()
-            let store = try MemoryStore(path: fixture.memoryPath)
-            let (gate, running) = try await fixture.startGate(store)
-
-            let expiring = try fixture.request(locked: false)
-            let outcome = try await gate.submit(expiring)
+        try await GateFixture.withGate(expires: "1s") { session in
+            let expiring = try session.fixture.request(locked: false)
+            let outcome = try await session.gate.submit(expiring)
             #expect(outcome == .expired)
-            #expect(try await store.actuation(expiring.id.string)?.state == .expired)
-            _ = try await GateFixture.nextPending(&approvals)
-            #expect(try #require(try await approvals.next()).payload.readableBytes == 0, "cleared once expired")
-            #expect(try await fixture.commandsUntilMarker(&commands).isEmpty)
-            running.cancel()
-            _ = try? await running.value
-            await store.close()
-            await fixture.observer.disconnect()
+            #expect(try await session.store.actuation(expiring.id.string)?.state == .expired)
+            _ = try await session.nextPending()
+            #expect(try #require(try await session.approvals.next()).payload.readableBytes == 0, "cleared once expired")
+            #expect(try await session.commandsUntilMarker().isEmpty)
         }
     }
 
     @Test("one eligible deny decides and clears the pending entry")
     func denyDecides() async throws {
-        try await withMosquitto { broker in
-            let fixture = try await GateFixture.make(broker)
-            var commands = try await fixture.observer.subscribe(to: fixture.deviceTopic).makeAsyncIterator()
-            var approvals = try await fixture.observer.subscribe(to: "\(fixture.namespace)/approvals/+").makeAsyncIterator()
-            let store = try MemoryStore(path: fixture.memoryPath)
-            let (gate, running) = try await fixture.startGate(store)
-            let denied = try fixture.request(locked: false)
+        try await GateFixture.withGate { session in
+            let denied = try session.fixture.request(locked: false)
+            let gate = session.gate
             let submitted = Task { try await gate.submit(denied) }
-            let pending = try await GateFixture.nextPending(&approvals)
-            try await fixture.mosquittoPub(
+            let pending = try await session.nextPending()
+            try await session.fixture.mosquittoPub(
                 pending.id, approver: "bob", payload: #"{"decision":"deny","hash":"\#(pending.hash)","reason":"not today"}"#)
             let result = try await submitted.value
             #expect(result == .denied(reason: "denied by bob: not today"))
-            #expect(try await store.actuation(denied.id.string)?.state == .denied)
-            #expect(try await fixture.commandsUntilMarker(&commands).isEmpty)
-            running.cancel()
-            _ = try? await running.value
-            await store.close()
-            await fixture.observer.disconnect()
+            #expect(try await session.store.actuation(denied.id.string)?.state == .denied)
+            #expect(try await session.commandsUntilMarker().isEmpty)
         }
     }
 
     @Test("a pending approval survives a restart of the gate and executes once when approved")
     func survivesRestart() async throws {
-        try await withMosquitto { broker in
-            let fixture = try await GateFixture.make(broker)
-            var commands = try await fixture.observer.subscribe(to: fixture.deviceTopic).makeAsyncIterator()
-            var approvals = try await fixture.observer.subscribe(to: "\(fixture.namespace)/approvals/+").makeAsyncIterator()
-            let first = try MemoryStore(path: fixture.memoryPath)
-            let (gate, running) = try await fixture.startGate(first)
-            let request = try fixture.request(locked: false)
+        try await GateFixture.withGate { session in
+            let request = try session.fixture.request(locked: false)
+            let gate = session.gate
             let submitted = Task { try await gate.submit(request) }
-            let pending = try await GateFixture.nextPending(&approvals)
-            running.cancel()
-            _ = try? await running.value
+            let pending = try await session.nextPending()
+            try await session.restartGate()
             await #expect(throws: PolicyGateError.stopped) { try await submitted.value }
-            await first.close()
 
-            let second = try MemoryStore(path: fixture.memoryPath)
-            let (_, restarted) = try await fixture.startGate(second)
-            try await eventually { try await second.auditEntries(requestID: pending.id).last?.kind == "resumed" }
-            try await fixture.mosquittoPub(pending.id, approver: "alice", payload: GateFixture.decision("approve", hash: pending.hash))
-            try await eventually { try await second.actuation(pending.id)?.state == .executed }
-            #expect(try await fixture.commandsUntilMarker(&commands) == [#"{"locked":false}"#])
-            try await fixture.mosquittoPub(pending.id, approver: "bob", payload: GateFixture.decision("approve", hash: pending.hash))
-            try await eventually { try await second.auditEntries(requestID: pending.id).last?.kind == "refused" }
-            #expect(try await fixture.commandsUntilMarker(&commands).isEmpty)
-            #expect(try await second.verifyAuditChain().isIntact)
-            restarted.cancel()
-            _ = try? await restarted.value
-            await second.close()
-            await fixture.observer.disconnect()
+            let store = session.store
+            try await eventually { try await store.auditEntries(requestID: pending.id).last?.kind == "resumed" }
+            try await session.fixture.mosquittoPub(pending.id, approver: "alice", payload: GateFixture.decision("approve", hash: pending.hash))
+            try await eventually { try await store.actuation(pending.id)?.state == .executed }
+            #expect(try await session.commandsUntilMarker() == [#"{"locked":false}"#])
+            try await session.fixture.mosquittoPub(pending.id, approver: "bob", payload: GateFixture.decision("approve", hash: pending.hash))
+            try await eventually { try await store.auditEntries(requestID: pending.id).last?.kind == "refused" }
+            #expect(try await session.commandsUntilMarker().isEmpty)
+            #expect(try await store.verifyAuditChain().isIntact)
+        }
+    }
+
+    @Test("a rate limit holds under a flood of concurrent requests: each is counted as it is allowed, not once published")
+    func rateLimitUnderConcurrency() async throws {
+        try await GateFixture.withGate { session in
+            let gate = session.gate
+            let outcomes = try await withThrowingTaskGroup(of: ActuationOutcome.self) { group in
+                for index in 0..<30 {
+                    let request = try ActuationRequest(agent: "advisor", actuator: "fan", command: ["speed": .number(Double(index))], reason: "flood")
+                    group.addTask { try await gate.submit(request) }
+                }
+                return try await group.reduce(into: [ActuationOutcome]()) { $0.append($1) }
+            }
+            let executed = outcomes.filter { if case .executed = $0 { true } else { false } }.count
+            #expect(executed == 3, "at most 3 an hour; \(executed) executed")
+            #expect(outcomes.contains(.denied(reason: "the fan's limit is 3 an hour")))
+            #expect(try await session.store.actuations(in: [.executed]).count == 3)
+        }
+    }
+
+    @Test("the gate itself denies an actuator the agent's manifest entry does not list, and an agent the manifest does not know")
+    func agentMustListTheActuator() async throws {
+        try await GateFixture.withGate { session in
+            let bystander = try session.fixture.request(locked: true, agent: "bystander")
+            let outcome = try await session.gate.submit(bystander)
+            #expect(outcome == .denied(reason: "agent 'bystander' may not command 'front_door': its manifest entry's actuators list is []"))
+            let stranger = try session.fixture.request(locked: true, agent: "stranger")
+            #expect(try await session.gate.submit(stranger) == .denied(reason: "agent 'stranger' may not command 'front_door': it is not in the manifest"))
+            #expect(try await session.commandsUntilMarker().isEmpty)
+            let kinds = try await session.store.auditEntries(requestID: bystander.id.string).map(\.kind)
+            #expect(kinds == ["request", "denied"])
+        }
+    }
+
+    @Test("a denied request and a refused decision are shared with the agents as alert context messages")
+    func refusalsAreAlerts() async throws {
+        try await GateFixture.withGate { session in
+            var alerts = try await session.fixture.observer.subscribe(to: "\(session.namespace)/knowledge/gate/#").makeAsyncIterator()
+            func nextAlert() async throws -> ContextMessage {
+                let message = try #require(try await alerts.next())
+                return try ContextMessage(mqttMessage: message)
+            }
+            let cause = try ContextMessage(kind: .observation, source: "sensor", subject: "door", trust: .untrusted)
+            let schemaDenied = try ActuationRequest(
+                agent: "advisor", actuator: "front_door", command: ["locked": "maybe"], reason: "test", trust: .untrusted,
+                causationID: cause.id.string)
+            _ = try await session.gate.submit(schemaDenied)
+            let denied = try await nextAlert()
+            #expect(denied.kind == .alert)
+            #expect(denied.subject == "gate/front_door")
+            #expect(denied.source == "\(session.namespace)-gate")
+            #expect(denied.trust == .untrusted, "a refusal of an untrusted request stays untrusted")
+            #expect(denied.causationID == cause.id.string)
+            let data = try #require(denied.data.object)
+            #expect(data["event"] == "denied")
+            #expect(data["request"] == .string(schemaDenied.id.string))
+            #expect(data["agent"] == "advisor")
+            #expect(data["command"] == ["locked": "maybe"])
+            guard case .string(let reason)? = data["reason"] else { Issue.record("no reason in \(data)"); return }
+            #expect(reason.contains("schema"))
+
+            let held = try session.fixture.request(locked: false)
+            let gate = session.gate
+            let submitted = Task { try await gate.submit(held) }
+            let pending = try await session.nextPending()
+            try await session.fixture.mosquittoPub(pending.id, approver: "mallory", payload: GateFixture.decision("approve", hash: pending.hash))
+            let refused = try await nextAlert()
+            #expect(refused.subject == "gate/front_door")
+            #expect(refused.trust == .untrusted, "anyone can publish a decision")
+            #expect(refused.data.object?["event"] == "refused")
+            #expect(refused.data.object?["code"] == "unknown-approver")
+            #expect(refused.data.object?["approver"] == "mallory")
+            #expect(refused.data.object?["request"] == .string(pending.id))
+
+            try await session.fixture.mosquittoPub(
+                pending.id, approver: "bob", payload: #"{"decision":"deny","hash":"\#(pending.hash)","reason":"not today"}"#)
+            #expect(try await submitted.value == .denied(reason: "denied by bob: not today"))
+            let byPerson = try await nextAlert()
+            #expect(byPerson.data.object?["event"] == "denied")
+            #expect(byPerson.data.object?["reason"] == "denied by bob: not today")
+            #expect(byPerson.trust == .trusted)
         }
     }
 }

@@ -9,8 +9,8 @@ import PlexusCore
 /// | identity | reads | writes |
 /// |---|---|---|
 /// | agent `ID` | its `subscribe:` filters, its inbox `<ns>/agents/ID/inbox` | its card `<ns>/agents/ID`, `<ns>/knowledge/<subject>` for each `share:` subject, any agent's inbox `<ns>/agents/+/inbox` (questions, and answers to the asker's inbox), `<ns>/deadletter/ID`, its `publish:` filters |
-/// | gate | the actuators' state topics, `<ns>/approvals/#` | the actuator command topics, `<ns>/approvals/#` (pending entries), `<ns>/audit` |
-/// | approver `NAME` | `<ns>/approvals/#` | `<ns>/approvals/+/decision/NAME` only |
+/// | gate | the actuators' state topics, `<ns>/approvals/#` | the actuator command topics, `<ns>/approvals/#` (pending entries), `<ns>/audit`, `<ns>/knowledge/gate/#` (its alerts) |
+/// | approver `NAME` | `<ns>/approvals/#` | `<ns>/approvals/+/decision/NAME`, their `publish:` filters (a relay's proposal topic) |
 /// | observer | `#` | nothing |
 ///
 /// Only the gate may write an actuator topic: building a plan fails when any other grant
@@ -94,7 +94,7 @@ public struct BrokerAccessPlan: Sendable, Hashable {
             gate.writes.append(actuator.topic)
         }
         gate.reads.append("\(ns)/approvals/#")
-        gate.writes += ["\(ns)/approvals/#", "\(ns)/audit"]
+        gate.writes += ["\(ns)/approvals/#", "\(ns)/audit", "\(ns)/knowledge/gate/#"]
         identities.append(gate)
 
         for agent in manifest.agents {
@@ -112,7 +112,8 @@ public struct BrokerAccessPlan: Sendable, Hashable {
             identities.append(
                 Identity(
                     role: .approver(approver.name), username: approver.name, password: approver.password,
-                    reads: ["\(ns)/approvals/#"], writes: ["\(ns)/approvals/+/decision/\(approver.name)"]))
+                    reads: ["\(ns)/approvals/#"],
+                    writes: ["\(ns)/approvals/+/decision/\(approver.name)"] + approver.publishes.map(\.filter)))
         }
         identities.append(Identity(role: .observer, username: naming.observer, reads: ["#"]))
 
@@ -204,7 +205,8 @@ public enum BrokerAccessPlanError: Error, Sendable, Hashable, CustomStringConver
             "the user name '\(username)' of \(identity) \(problem); choose another"
         case .reachesActuator(let identity, let filter, let actuator, let topic):
             "\(identity) would be allowed to write '\(filter)', which covers the command topic '\(topic)' of actuator "
-                + "'\(actuator)'; only the gate may write it, so move the actuator's topic or the agent's share:/publish: apart"
+                + "'\(actuator)'; only the gate may write it, so move the actuator's topic or the agent's share:/publish: "
+                + "(or the approver's publish:) apart"
         case .unsafeTopic(let identity, let filter):
             "the topic \(filter.debugDescription) of \(identity) has a control character or whitespace at an end, "
                 + "which an ACL file cannot hold; rename it"

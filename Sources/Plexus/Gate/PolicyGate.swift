@@ -28,7 +28,14 @@ import ServiceLifecycle
 /// is gone; the outcome is journaled and audited).
 ///
 /// Every request, decision, refused decision and execution is appended to the
-/// hash-chained audit log in the memory database and published on `<ns>/audit`.
+/// hash-chained audit log in the memory database and published on `<ns>/audit`; every
+/// refusal is also shared with the agents as an `alert` context message on
+/// `<ns>/knowledge/gate/<actuator>` (``GateAlert``).
+///
+/// The gate does not trust the agent's side: a request for an actuator the requesting
+/// agent's manifest entry does not list is denied here too, and rate limits count a
+/// command from the moment it is allowed (``ExecutionHistory``), so concurrent requests
+/// cannot pass a limit together.
 public actor PolicyGate: ActuationGate, Service {
     /// One request waiting for people.
     struct OpenApproval {
@@ -45,8 +52,16 @@ public actor PolicyGate: ActuationGate, Service {
     let directory: ApproverDirectory
     /// Which actuator states each state topic feeds: topic → [(actuator, state name)].
     let stateFeeds: [String: [(actuator: String, name: String)]]
-    /// The longest rate window of each actuator: how far back the history must reach.
-    let rateWindows: [String: Duration]
+    /// The actuators each agent's manifest entry lists.
+    let actuatorsByAgent: [String: Set<String>]
+    /// Audit rows and alerts to publish, in order, off the request path.
+    private let outbox: AsyncStream<MQTTMessage>
+    private let outboxInput: AsyncStream<MQTTMessage>.Continuation
+    /// Wakes the task that audits refused decisions in batches (``auditLater(_:_:_:)``).
+    private let trailSignal: AsyncStream<Void>
+    private let trailSignalInput: AsyncStream<Void>.Continuation
+    /// Refused decisions waiting to be audited, in arrival order.
+    private var trail: [AuditRow] = []
 
     private var connection: (any BusConnection)?
     private var running = false
@@ -58,6 +73,8 @@ public actor PolicyGate: ActuationGate, Service {
     /// Outcomes of requests that ended before their submitter started waiting.
     private var finished: [String: ActuationOutcome] = [:]
     private var settling: Set<String> = []
+    /// The executions rate conditions count, reserved as requests are allowed.
+    private var history: ExecutionHistory
 
     /// The gate of `manifest`'s actuators, on `bus`, journaling in `memory`.
     ///
@@ -85,12 +102,22 @@ public actor PolicyGate: ActuationGate, Service {
         self.specs = specs
         self.directory = manifest.approverDirectory
         self.stateFeeds = feeds
-        self.rateWindows = windows
+        self.history = ExecutionHistory(windows: windows)
+        self.actuatorsByAgent = manifest.agents.reduce(into: [:]) { $0[$1.id, default: []].formUnion($1.actuators) }
+        (outbox, outboxInput) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+        (trailSignal, trailSignalInput) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// The gate's client id: ``PolicyGateOptions/clientID`` or `<namespace>-gate`.
+    /// The gate's client id: ``PolicyGateOptions/clientID`` or `<namespace>-gate`. Its
+    /// durable session receives decisions and state.
     public nonisolated var clientID: String {
         options.clientID ?? "\(topics.namespace)-gate"
+    }
+
+    /// The client id of the gate's second connection, which publishes commands, pending
+    /// entries, audit rows and alerts: `<clientID>-publisher`, same credentials.
+    public nonisolated var publisherClientID: String {
+        "\(clientID)-publisher"
     }
 
     // MARK: - Running
@@ -104,23 +131,39 @@ public actor PolicyGate: ActuationGate, Service {
             connectionOptions.sessionExpiryInterval = UInt32(clamping: options.sessionExpiry.components.seconds)
             connectionOptions.sessionStore = memory.sessionStore()
         }
-        let connection: any BusConnection
+        // Two connections under the gate's identity. The listener's session is durable, so
+        // decisions sent while the gate is down are delivered when it comes back. The
+        // publisher (commands, pending entries, audit rows, alerts) keeps its QoS 1 state
+        // in memory: the journal, not the MQTT session, says what was executed, so after
+        // a crash nothing is sent again (and no database write waits in front of each
+        // command).
+        let listener: any BusConnection
+        let publisher: any BusConnection
         do {
-            connection = try await bus.connect(connectionOptions)
+            listener = try await bus.connect(connectionOptions)
         } catch {
             fail(error)
             throw error
         }
-        self.connection = connection
+        do {
+            publisher = try await bus.connect(
+                BusConnectionOptions(clientID: publisherClientID, username: options.username, password: options.password))
+        } catch {
+            fail(error)
+            await listener.disconnect()
+            throw error
+        }
+        self.connection = publisher
         do {
             let stateSubscription: BusSubscription? =
                 stateFeeds.isEmpty
-                ? nil : try await connection.subscribe(to: stateFeeds.keys.sorted().map { .init(filter: $0, qos: .atLeastOnce) })
+                ? nil : try await listener.subscribe(to: stateFeeds.keys.sorted().map { .init(filter: $0, qos: .atLeastOnce) })
             // Retain-as-published, so a decision published with the retain flag is seen
             // as one and refused, live or replayed.
-            let decisions = try await connection.subscribe(to: [
+            let decisions = try await listener.subscribe(to: [
                 .init(filter: "\(topics.namespace)/approvals/+/decision/+", qos: .atLeastOnce, retainAsPublished: true)
             ])
+            try await loadExecutionHistory()
             try await resumeJournaledApprovals()
             running = true
             for waiter in readyWaiters { waiter.resume() }
@@ -137,6 +180,20 @@ public actor PolicyGate: ActuationGate, Service {
                         for try await message in decisions { await self.receiveDecision(message) }
                     }
                     group.addTask {
+                        for await _ in self.trailSignal { await self.writeTrail() }
+                    }
+                    group.addTask {
+                        // Best effort on the way out: the rows are in the database.
+                        for await message in self.outbox where !Task.isCancelled {
+                            do {
+                                try await publisher.publish(message)
+                            } catch {
+                                self.options.logger.error(
+                                    "publishing on \(message.topic) failed", metadata: ["error": "\(error)"])
+                            }
+                        }
+                    }
+                    group.addTask {
                         while !Task.isCancelled {
                             try await Task.sleep(for: self.options.tick)
                             await self.settleDue()
@@ -148,17 +205,18 @@ public actor PolicyGate: ActuationGate, Service {
             }
         } catch is CancellationError {
         } catch {
-            await shutDown(connection, error: error)
+            await shutDown([listener, publisher], error: error)
             throw error
         }
-        await shutDown(connection, error: nil)
+        await shutDown([listener, publisher], error: nil)
     }
 
-    private func shutDown(_ connection: any BusConnection, error: (any Error)?) async {
+    private func shutDown(_ connections: [any BusConnection], error: (any Error)?) async {
+        await writeTrail()
         stopped = true
         running = false
         fail(error ?? PolicyGateError.stopped)
-        await connection.disconnect()
+        for connection in connections { await connection.disconnect() }
         self.connection = nil
     }
 
@@ -186,19 +244,18 @@ public actor PolicyGate: ActuationGate, Service {
         let id = request.id.string
         let now = options.now()
         guard let spec = specs[request.actuator] else {
-            let reason = "there is no actuator named '\(request.actuator)' in the manifest"
-            await audit("request", id, JournaledRequest.json(request))
-            await audit("denied", id, ["reason": .string(reason)])
-            return .denied(reason: reason)
+            return await refuseUndecided(request, reason: "there is no actuator named '\(request.actuator)' in the manifest")
         }
-        var history: [ExecutionRecord] = []
-        if let window = rateWindows[request.actuator] {
-            let since = now.addingTimeInterval(-(Double(window.components.seconds) + Double(window.components.attoseconds) / 1e18))
-            history = try await journal {
-                try await memory.executedActuations(actuator: request.actuator, since: since)
-            }.map { ExecutionRecord(actuator: request.actuator, agent: $0.agent, time: $0.time) }
+        guard actuatorsByAgent[request.agent]?.contains(request.actuator) == true else {
+            let listed = actuatorsByAgent[request.agent].map { "its manifest entry's actuators list is \($0.sorted())" } ?? "it is not in the manifest"
+            return await refuseUndecided(request, reason: "agent '\(request.agent)' may not command '\(request.actuator)': \(listed)")
         }
-        let decision = PolicyEngine.decide(request, spec, state: states[request.actuator] ?? .empty, history: history, now: now)
+        // Decide and reserve with no suspension in between (see ExecutionHistory).
+        let decision = PolicyEngine.decide(
+            request, spec, state: states[request.actuator] ?? .empty, history: history.records(for: request.actuator, now: now), now: now)
+        if case .allow = decision.verdict {
+            history.reserve(id, agent: request.agent, actuator: request.actuator, at: now)
+        }
         var record = ActuationRecord(
             requestID: id, agent: request.agent, actuator: request.actuator, topic: spec.commandTopic,
             command: String(decoding: request.canonicalCommand, as: UTF8.self), hash: request.commandHash,
@@ -222,20 +279,47 @@ public actor PolicyGate: ActuationGate, Service {
                     "the quorum of \(opened.quorum) cannot be reached: the approvers other than the requester are \(opened.approvers.filter { !opened.raisedRequest($0) })"
             }
         }
-        let (stored, inserted) = try await journal { try await memory.recordActuation(record) }
+        // The request, its decision and what came of it so far, audited in the journal's
+        // own commit: one write before anything is published.
+        var rows = [
+            AuditRow(kind: "request", requestID: id, detail: JournaledRequest.json(request), time: now),
+            AuditRow(kind: "decision", requestID: id, detail: decision.json, time: now),
+        ]
+        if record.state == .denied {
+            rows.append(AuditRow(kind: "denied", requestID: id, detail: ["reason": .string(record.outcome ?? "denied")], time: now))
+        } else if let process {
+            rows.append(
+                AuditRow(
+                    kind: "pending", requestID: id,
+                    detail: [
+                        "approvers": .array(process.approvers.map(JSONValue.string)), "quorum": .number(Double(process.quorum)),
+                        "deadline": .string(Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(process.deadline)),
+                        "hash": .string(request.commandHash),
+                    ], time: now))
+        }
+        let stored: ActuationRecord
+        let inserted: Bool
+        do {
+            let written = try journalNow { try memory.recordActuationNow(record, auditing: rows) }
+            (stored, inserted) = (written.record, written.inserted)
+            publishAudit(written.audit)
+        } catch {
+            history.release(id, actuator: request.actuator)
+            throw error
+        }
         guard inserted else {
             // The same request id again: decided once, never executed twice.
-            await audit(
+            history.release(id, actuator: request.actuator)
+            await refusal(
                 "refused", id,
-                ["code": "duplicate-request", "reason": .string("request \(id) was already submitted; it is \(stored.state.rawValue)")])
+                ["code": "duplicate-request", "reason": .string("request \(id) was already submitted; it is \(stored.state.rawValue)")],
+                about: GateAlert.About(request))
             return try await outcome(ofExisting: stored)
         }
-        await audit("request", id, JournaledRequest.json(request))
-        await audit("decision", id, decision.json)
         switch record.state {
         case .denied:
             let reason = record.outcome ?? "denied"
-            await audit("denied", id, ["reason": .string(reason)])
+            alert("denied", ["reason": .string(reason)], about: GateAlert.About(request))
             return .denied(reason: reason)
         case .approved:
             return try await execute(request, topic: spec.commandTopic, from: [.approved], detail: ["by": "policy"])
@@ -245,13 +329,6 @@ public actor PolicyGate: ActuationGate, Service {
         guard let process else { return .denied(reason: "internal: no approval process") }
         open[id] = OpenApproval(request: request, process: process, topic: spec.commandTopic)
         await publishPending(request, process)
-        await audit(
-            "pending", id,
-            [
-                "approvers": .array(process.approvers.map(JSONValue.string)), "quorum": .number(Double(process.quorum)),
-                "deadline": .string(Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(process.deadline)),
-                "hash": .string(request.commandHash),
-            ])
         return try await waitForOutcome(id)
     }
 
@@ -309,8 +386,10 @@ public actor PolicyGate: ActuationGate, Service {
     ) async throws -> ActuationOutcome {
         let id = request.id.string
         if from != [.approved] {
-            let claimed = try await journal {
-                try await memory.transitionActuation(id, from: from, to: .approved, process: process.map(JournaledRequest.encode))
+            // Claimed on the gate's thread: an approved command must not wait behind a
+            // flood of other writes.
+            let claimed = try journalNow {
+                try memory.transitionActuationNow(id, from: from, to: .approved, process: process.map(JournaledRequest.encode)).moved
             }
             guard claimed else {
                 guard let current = try await journal({ try await memory.actuation(id) }) else {
@@ -318,8 +397,12 @@ public actor PolicyGate: ActuationGate, Service {
                 }
                 return try await outcome(ofExisting: current)
             }
+            history.reserve(id, agent: request.agent, actuator: request.actuator, at: options.now())
         }
-        guard let connection else { throw PolicyGateError.stopped }
+        guard let connection else {
+            history.release(id, actuator: request.actuator)
+            throw PolicyGateError.stopped
+        }
         var properties = MQTTProperties()
         properties.userProperties = [MQTTUserProperty("plexus-request-id", id)]
         let message = MQTTMessage(
@@ -327,17 +410,23 @@ public actor PolicyGate: ActuationGate, Service {
         do {
             try await connection.publish(message)
         } catch {
+            history.release(id, actuator: request.actuator)
             let reason = "publishing the command on \(topic) failed: \(error)"
             _ = try? await memory.transitionActuation(id, from: [.approved], to: .denied, outcome: reason)
-            await audit("failed", id, ["reason": .string(reason)])
+            await refusal("failed", id, ["reason": .string(reason)], about: GateAlert.About(request))
             return .denied(reason: reason)
         }
         let time = options.now()
-        _ = try await journal { try await memory.transitionActuation(id, from: [.approved], to: .executed, at: time) }
+        history.confirm(id, actuator: request.actuator, at: time)
         var auditDetail = detail
         auditDetail["topic"] = .string(topic)
         auditDetail["hash"] = .string(request.commandHash)
-        await audit("executed", id, .object(auditDetail))
+        let executed = try await journal {
+            try await memory.transitionActuation(
+                id, from: [.approved], to: .executed, at: time,
+                auditing: [AuditRow(kind: "executed", requestID: id, detail: .object(auditDetail), time: time)])
+        }
+        publishAudit(executed.audit)
         return .executed(at: time)
     }
 
@@ -380,27 +469,38 @@ public actor PolicyGate: ActuationGate, Service {
             let record = try? await memory.actuation(id)
             let reason =
                 record.map { "request \(id) is already \($0.state.rawValue)" } ?? "there is no pending request \(id)"
-            await audit(
-                "refused", record == nil ? nil : id,
+            auditLater(
+                record == nil ? nil : id,
                 ["code": .string(record == nil ? "unknown-request" : "decided"), "approver": .string(approver), "reason": .string(reason),
-                 "retained": .bool(message.retain), "request": .string(id)])
+                 "retained": .bool(message.retain), "request": .string(id)],
+                about: record.map(GateAlert.About.init) ?? GateAlert.About(requestID: id))
             return
         }
         let receipt = entry.process.receive(payload: message.payloadBytes, from: approver, at: now, retained: message.retain)
         switch receipt {
-        case .refused(let refusal):
-            await audit(
-                "refused", id,
-                ["code": .string(refusal.code), "approver": .string(approver), "reason": .string(refusal.description),
-                 "retained": .bool(message.retain)])
+        case .refused(let refused):
+            auditLater(
+                id,
+                ["code": .string(refused.code), "approver": .string(approver), "reason": .string(refused.description),
+                 "retained": .bool(message.retain)],
+                about: GateAlert.About(entry.request))
         case .counted(let status):
             open[id] = entry
             let decision = entry.process.answers.last
-            _ = try? await memory.updateActuationProcess(id, process: JournaledRequest.encode(entry.process), at: now)
-            await audit(
-                "approval", id,
-                ["approver": .string(approver), "decision": .string(decision?.kind.rawValue ?? ""),
-                 "reason": decision?.reason.map(JSONValue.string) ?? .null, "status": .string(status.description)])
+            let detail: JSONValue = [
+                "approver": .string(approver), "decision": .string(decision?.kind.rawValue ?? ""),
+                "reason": decision?.reason.map(JSONValue.string) ?? .null, "status": .string(status.description),
+            ]
+            // The approvals so far (for a restart) and the audit row, in one commit on the
+            // gate's thread, so a flood of other writes cannot delay a counted approval.
+            do {
+                let written = try memory.transitionActuationNow(
+                    id, from: [.pending], to: .pending, process: JournaledRequest.encode(entry.process), at: now,
+                    auditing: [AuditRow(kind: "approval", requestID: id, detail: detail, time: now)])
+                publishAudit(written.audit)
+            } catch {
+                options.logger.error("journaling an approval failed", metadata: ["request": "\(id)", "error": "\(error)"])
+            }
             await settle(id)
         }
     }
@@ -450,7 +550,9 @@ public actor PolicyGate: ActuationGate, Service {
             let moved = (try? await memory.transitionActuation(
                 id, from: [.pending], to: state, process: JournaledRequest.encode(entry.process), outcome: reasonText, at: now)) ?? false
             if moved {
-                await audit(state.rawValue, id, ["status": .string(status.description)])
+                var detail: [String: JSONValue] = ["status": .string(status.description)]
+                if state == .denied { detail["reason"] = .string(reasonText) }
+                await refusal(state.rawValue, id, .object(detail), about: GateAlert.About(entry.request))
             }
         }
         await clearPending(id)
@@ -467,7 +569,9 @@ public actor PolicyGate: ActuationGate, Service {
             if record.state == .approved {
                 let reason = "interrupted: the runtime stopped between claiming and confirming the publish; not sent again, so it never actuates twice"
                 if try await journal({ try await memory.transitionActuation(record.requestID, from: [.approved], to: .denied, outcome: reason) }) {
-                    await audit("interrupted", record.requestID, ["reason": .string(reason), "topic": .string(record.topic)])
+                    await refusal(
+                        "interrupted", record.requestID, ["reason": .string(reason), "topic": .string(record.topic)],
+                        about: GateAlert.About(record))
                 }
                 continue
             }
@@ -476,7 +580,7 @@ public actor PolicyGate: ActuationGate, Service {
             else {
                 let reason = "the journal entry could not be read back, or its actuator is gone from the manifest"
                 if try await journal({ try await memory.transitionActuation(record.requestID, from: [.pending], to: .denied, outcome: reason) }) {
-                    await audit("denied", record.requestID, ["reason": .string(reason)])
+                    await refusal("denied", record.requestID, ["reason": .string(reason)], about: GateAlert.About(record))
                 }
                 continue
             }
@@ -499,6 +603,14 @@ public actor PolicyGate: ActuationGate, Service {
 
     // MARK: - Journal and audit
 
+    private func journalNow<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            throw PolicyGateError.journal("\(error)")
+        }
+    }
+
     private func journal<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
@@ -511,13 +623,88 @@ public actor PolicyGate: ActuationGate, Service {
     /// logged: the gate does not stop deciding because the audit topic is unreachable.
     private func audit(_ kind: String, _ requestID: String?, _ detail: JSONValue) async {
         do {
-            let entry = try await memory.appendAudit(kind: kind, requestID: requestID, detail: detail, at: options.now())
-            if let connection {
-                try await connection.publish(
-                    MQTTMessage(topic: topics.audit, payload: ByteBuffer(bytes: entry.json.jsonBytes), qos: .atLeastOnce))
-            }
+            publishAudit([try await memory.appendAudit(kind: kind, requestID: requestID, detail: detail, at: options.now())])
         } catch {
             options.logger.error("audit failed", metadata: ["kind": "\(kind)", "request": "\(requestID ?? "")", "error": "\(error)"])
+        }
+    }
+
+    /// Queues committed audit rows for `<ns>/audit`, in order, off the request path.
+    private func publishAudit(_ entries: [AuditEntry]) {
+        for entry in entries {
+            outboxInput.yield(MQTTMessage(topic: topics.audit, payload: ByteBuffer(bytes: entry.json.jsonBytes), qos: .atLeastOnce))
+        }
+    }
+
+    /// Audits a refused decision without holding up the next one: the row joins a queue
+    /// that one task commits in batches (under a flood of forged decisions, one commit
+    /// each would make honest ones wait past their deadline). Alerts go out at once.
+    private func auditLater(_ requestID: String?, _ detail: JSONValue, about: GateAlert.About) {
+        trail.append(AuditRow(kind: "refused", requestID: requestID, detail: detail, time: options.now()))
+        trailSignalInput.yield()
+        alert("refused", detail, about: about)
+    }
+
+    /// Commits the queued refusals, in order.
+    private func writeTrail() async {
+        while !trail.isEmpty {
+            let rows = trail
+            trail = []
+            do {
+                publishAudit(try await memory.appendAudit(rows))
+            } catch {
+                options.logger.error("auditing \(rows.count) refused decisions failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Audits a refusal (`denied`, `expired`, `refused`, `failed`, `interrupted`) and
+    /// shares it with the agents as an `alert`.
+    private func refusal(_ kind: String, _ requestID: String?, _ detail: JSONValue, about: GateAlert.About) async {
+        await audit(kind, requestID, detail)
+        alert(kind, detail, about: about)
+    }
+
+    /// Shares a refusal already audited with the agents as an `alert` (``GateAlert``).
+    private func alert(_ kind: String, _ detail: JSONValue, about: GateAlert.About) {
+        guard options.alerts else { return }
+        let known = about.actuator.map { specs[$0] != nil } ?? false
+        if let message = GateAlert.message(
+            kind: kind, detail: detail, about: about, source: clientID, knownActuator: known, topics: topics,
+            version: options.protocolVersion, now: options.now())
+        {
+            outboxInput.yield(message)
+        }
+    }
+
+    /// A request the policy never saw (an unknown actuator, or one the agent may not
+    /// command): audited and alerted, not journaled.
+    private func refuseUndecided(_ request: ActuationRequest, reason: String) async -> ActuationOutcome {
+        let id = request.id.string
+        let now = options.now()
+        do {
+            publishAudit(
+                try await memory.appendAudit([
+                    AuditRow(kind: "request", requestID: id, detail: JournaledRequest.json(request), time: now),
+                    AuditRow(kind: "denied", requestID: id, detail: ["reason": .string(reason)], time: now),
+                ]))
+        } catch {
+            options.logger.error("audit failed", metadata: ["request": "\(id)", "error": "\(error)"])
+        }
+        alert("denied", ["reason": .string(reason)], about: GateAlert.About(request))
+        return .denied(reason: reason)
+    }
+
+    /// Counts the executions already in the journal within each rate window.
+    private func loadExecutionHistory() async throws {
+        let now = options.now()
+        for (actuator, window) in history.windows {
+            let executed = try await journal {
+                try await memory.executedActuations(actuator: actuator, since: now.addingTimeInterval(-window.timeInterval))
+            }
+            for (index, execution) in executed.enumerated() {
+                history.reserve("journal-\(index)", agent: execution.agent, actuator: actuator, at: execution.time)
+            }
         }
     }
 }

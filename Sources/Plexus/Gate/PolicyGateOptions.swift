@@ -24,6 +24,11 @@ public struct PolicyGateOptions: Sendable {
     public var durableSession = true
     /// How long the broker keeps the gate's session while it is down.
     public var sessionExpiry: Duration = .seconds(86_400)
+    /// Share every refusal (a denied or expired request, a refused decision) with the
+    /// agents as an `alert` context message on `<ns>/knowledge/gate/<actuator>`, besides
+    /// the audit row. On by default; the broker's ACL must let the gate's identity write
+    /// `<ns>/knowledge/gate/#`.
+    public var alerts = true
 
     public init() {}
 }

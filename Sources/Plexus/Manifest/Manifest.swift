@@ -140,8 +140,10 @@ public struct Manifest: Sendable {
             }
         }
         var approvers: [String: Approver] = [:]
+        var approverEntries: [ManifestValue.Entry] = []
         if let value = fields["approvers"] {
             let entries = reader.namedEntries(value, fields.path("approvers"))
+            approverEntries = entries
             let names = Set(entries.map(\.key))
             for entry in entries {
                 let path = fields.path("approvers").appending(entry.key)
@@ -158,6 +160,10 @@ public struct Manifest: Sendable {
                     actuators[entry.key] = actuator
                 }
             }
+        }
+        for entry in approverEntries where approvers[entry.key] != nil {
+            approvers[entry.key]?.publishes = Approver.readPublishes(
+                entry, fields.path("approvers").appending(entry.key), reader, namespace: namespace, actuators: actuators)
         }
         var agents: [Agent] = []
         if let value = reader.required(fields, "agents", "list the agents to run (see docs/manifest.md)"),

@@ -118,13 +118,25 @@ final class AgentRunner: Sendable {
             }
             // Stopping closes the mailbox; the handler loop itself is not cancelled, so a
             // handler in progress finishes and what was queued is handled (a drain, not
-            // a CancellationError counted as a crash).
+            // a CancellationError counted as a crash). A handler still busy when the
+            // drain deadline passes (waiting for an approval, a slow model) is cancelled,
+            // so a stop never hangs on it; a held approval stays in the gate's journal.
             let handling = Task { await self.handleMailbox(context: context, connection: connection, card: card) }
+            let deadline = options.drainDeadline
+            let logger = self.logger
+            let drainTimer = Mutex<Task<Void, Never>?>(nil)
             await withTaskCancellationHandler {
                 await handling.value
             } onCancel: {
                 mailbox.close()
+                let timer = Task {
+                    do { try await Task.sleep(for: deadline) } catch { return }
+                    logger.warning("still handling after the drain deadline; cancelling the handler", metadata: ["deadline": "\(deadline)"])
+                    handling.cancel()
+                }
+                drainTimer.withLock { $0 = timer }
             }
+            drainTimer.withLock { $0?.cancel() }
             group.cancelAll()
         }
         timers.cancelAll()
@@ -312,6 +324,11 @@ final class AgentRunner: Sendable {
                     lastEnd = ended
                 } catch {
                     metrics.handlerDuration.record(duration: clock.now - started)
+                    if Task.isCancelled {
+                        // The drain deadline passed while stopping (see run()): not a crash.
+                        logger.warning("stopped during a handler", metadata: ["left unhandled": "\(batch.count)", "error": "\(error)"])
+                        return
+                    }
                     var failed: MQTTMessage?
                     if case .message(let message) = item { failed = message.mqtt }
                     guard await recordCrash(error, message: failed, crashes: &crashes, clock: clock, context: context, connection: connection, card: card) else { return }

@@ -45,6 +45,11 @@ public struct RuntimeOptions: Sendable {
     /// nil keeps everything. The manifest's `memory.retention` sets both.
     public var retention: RetentionPolicy? = .standard
     public var pruneInterval: Duration = .seconds(3600)
+    /// How long a stopping agent may take to finish the handler in progress and what is
+    /// queued before the handler is cancelled (default 10 s). A handler waiting for an
+    /// approval would otherwise hold the stop until the request expires; the request
+    /// itself stays pending in the gate's journal and is decided after the next start.
+    public var drainDeadline: Duration = .seconds(10)
 
     public init() {}
 

@@ -5,6 +5,6 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks against peer implementations, measured in the same run.",
-        subcommands: [BenchMQTTCommand.self, BenchDispatchCommand.self, BenchGuardrailsCommand.self, BenchMemoryCommand.self]
+        subcommands: [BenchMQTTCommand.self, BenchDispatchCommand.self, BenchGuardrailsCommand.self, BenchMemoryCommand.self, BenchActuationCommand.self]
     )
 }

@@ -263,6 +263,9 @@ enum ManagedLogin {
     case observer
     /// The approver's own login, which may write only its decision level.
     case approver(String?)
+    /// A login that publishes (`plexus pub`): the approver named, who may write their
+    /// decision level and their manifest `publish:` topics; the read-only observer is refused.
+    case publisher(String?)
 }
 
 /// A verb's client configuration and the deployment's namespace.
@@ -319,20 +322,30 @@ extension ConnectionOptions {
             case .observer:
                 account = managed.observer
             case .approver(let name?):
-                guard let found = managed.approvers[name] else {
-                    let known = managed.approvers.keys.sorted()
-                    throw CLIError(
-                        "'\(name)' is not an approver of '\(managed.deployment)'"
-                            + (known.isEmpty ? " (its manifest names none)" : " (approvers: \(known.joined(separator: ", ")))"))
-                }
-                account = found
+                account = try Self.approverLogin(name, of: managed)
             case .approver(nil):
                 throw CLIError("who decides? give --as NAME (an approver of '\(managed.deployment)')")
+            case .publisher(let name?):
+                account = try Self.approverLogin(name, of: managed)
+            case .publisher(nil):
+                throw CLIError(
+                    "the managed broker of '\(managed.deployment)' lets the observer read, not publish: give --as NAME "
+                        + "(an approver whose manifest publish: list allows the topic)")
             }
             configuration.username = account.username
             configuration.password = Array(account.password.utf8)
         }
         if debug { printNote("managed deployment '\(managed.deployment)' from \(path)") }
         return ResolvedConnection(configuration: configuration, managed: managed)
+    }
+
+    private static func approverLogin(_ name: String, of managed: ManagedConnection) throws -> ManagedConnection.Login {
+        guard let login = managed.approvers[name] else {
+            let known = managed.approvers.keys.sorted()
+            throw CLIError(
+                "'\(name)' is not an approver of '\(managed.deployment)'"
+                    + (known.isEmpty ? " (its manifest names none)" : " (approvers: \(known.joined(separator: ", ")))"))
+        }
+        return login
     }
 }

@@ -160,6 +160,9 @@ public struct GuardedModel: LanguageModel {
             if violations.isEmpty {
                 var accepted = checked
                 accepted.trust = accepted.trust.combined(with: trust)
+                if accepted.trust == .untrusted {
+                    accepted.message.content = rails.input.spotlight.removingMarks(from: accepted.message.content)
+                }
                 return accepted
             }
             let last = attempt == attempts

@@ -75,7 +75,55 @@ public struct Spotlight: Sendable, Hashable {
     }
 }
 
+extension Spotlight {
+    /// `answer` without the marks spotlighting put into the prompt: a small model often
+    /// echoes the data it was given, block marks and datamarks included, and those marks
+    /// mean nothing to whoever reads the answer (which stays `untrusted` all the same).
+    public func removingMarks(from answer: String) -> String {
+        guard answer.contains("⟦") || (datamark && answer.contains(marker)) else { return answer }
+        var text = Substring(answer)
+        var result = ""
+        result.reserveCapacity(answer.utf8.count)
+        while let open = text.firstIndex(of: "⟦") {
+            result += text[..<open]
+            let rest = text[text.index(after: open)...]
+            if let close = rest.firstIndex(of: "⟧"), Self.isBlockMark(rest[..<close]) {
+                // The line breaks ``apply(to:source:)`` put inside the marks go with them.
+                if rest.first == "/" {
+                    if result.last == "\n" { result.removeLast() }
+                    text = rest[rest.index(after: close)...]
+                } else {
+                    text = rest[rest.index(after: close)...]
+                    if text.first == "\n" { text = text.dropFirst() }
+                }
+            } else {
+                result.append("⟦")
+                text = rest
+            }
+        }
+        result += text
+        if datamark { result = String(result.map { $0 == marker ? " " : $0 }) }
+        return result.trimmingWhitespaceAndNewlines()
+    }
+
+    /// `untrusted ID` or `/untrusted ID`, ID hexadecimal: what ``apply(to:source:)`` writes.
+    private static func isBlockMark(_ inside: Substring) -> Bool {
+        var body = inside
+        if body.first == "/" { body = body.dropFirst() }
+        guard body.hasPrefix("untrusted ") else { return false }
+        let id = body.dropFirst("untrusted ".count)
+        return !id.isEmpty && id.allSatisfy(\.isHexDigit)
+    }
+}
+
 extension String {
+    fileprivate func trimmingWhitespaceAndNewlines() -> String {
+        var view = Substring(self)
+        while view.first?.isWhitespace == true { view = view.dropFirst() }
+        while view.last?.isWhitespace == true { view = view.dropLast() }
+        return String(view)
+    }
+
     fileprivate func leftPadded(to length: Int) -> String {
         count >= length ? self : String(repeating: "0", count: length - count) + self
     }
