@@ -161,7 +161,16 @@ struct MQTTRouteDelegate: NIOAsyncSequenceProducerDelegate {
         client.resumeRoute(routeID)
     }
 
+    /// NIO calls this from inside the consumer task's cancellation, while the Swift
+    /// runtime holds that task's status lock; the event loop, holding the client's lock,
+    /// may at that moment be yielding to the same sequence, which needs the status lock
+    /// to resume the task. Taking the client's lock here would deadlock the two (seen in
+    /// a full test run), so the clean-up runs afterwards, on an event loop.
     func didTerminate() {
-        client.routeTerminated(routeID)
+        let client = self.client
+        let routeID = self.routeID
+        client.eventLoopGroup.any().execute {
+            client.routeTerminated(routeID)
+        }
     }
 }
