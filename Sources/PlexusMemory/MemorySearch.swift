@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// What to search: the words an agent or a person typed, or an FTS5 query.
 public enum SearchQuery: Sendable, Hashable, ExpressibleByStringLiteral {
@@ -21,6 +22,16 @@ public enum SearchQuery: Sendable, Hashable, ExpressibleByStringLiteral {
         case .allWords(let text): Self.quotedWords(text)?.joined(separator: " ")
         case .anyWord(let text): Self.quotedWords(text)?.joined(separator: " OR ")
         case .fts5(let text): text.trimmingCharacters(in: .whitespaces).isEmpty ? nil : text
+        }
+    }
+
+    /// The phrases of the MATCH expression, in order, each a MATCH expression of its own,
+    /// so their rows can be counted once and kept (``TermStatistics``); `nil` for an FTS5
+    /// expression, whose phrases only FTS5 knows.
+    var phrases: [String]? {
+        switch self {
+        case .allWords(let text), .anyWord(let text): Self.quotedWords(text)
+        case .fts5: nil
         }
     }
 
@@ -59,8 +70,8 @@ public struct SearchHit: Sendable, Hashable {
     }
 
     public var item: Item
-    /// Relevance: SQLite's BM25 negated, so higher is better. Comparable within one
-    /// search; not across searches.
+    /// Relevance: Okapi BM25 as SQLite's `bm25()` computes it, negated so higher is
+    /// better. Comparable within one search; not across searches.
     public var score: Double
     /// The best-matching part of the text, matches in `[` `]`, elided with `…`.
     public var snippet: String
@@ -68,6 +79,12 @@ public struct SearchHit: Sendable, Hashable {
 
 extension MemoryStore {
     /// Full-text search with BM25 ranking over the message log and facts, best first.
+    ///
+    /// Ranking uses ``TermStatistics``: each phrase's document count is counted once and
+    /// kept current, and rows' lengths are kept, so a search costs about the work of
+    /// reading its matches, not of counting every row that holds a common word (see
+    /// ``SearchRank``). An ``SearchQuery/fts5(_:)`` expression has its phrases counted
+    /// by FTS5 on each search, as SQLite's `bm25()` does.
     ///
     /// - Parameters:
     ///   - agent: only this agent's messages and facts; `nil` for every agent's.
@@ -77,56 +94,98 @@ extension MemoryStore {
         _ query: SearchQuery, agent: String? = nil, in scope: SearchScope = .all, limit: Int = 20
     ) async throws(MemoryError) -> [SearchHit] {
         guard let match = query.matchExpression, limit > 0 else { return [] }
-        var arguments: [String: (any DatabaseValueConvertible)?] = ["match": match, "limit": limit]
-        if let agent { arguments["agent"] = agent }
-        let statementArguments = StatementArguments(arguments)
-        let messageSQL = Self.searchSQL(
-            index: "message_fts", table: "message", columns: LoggedMessage.columns, byAgent: agent != nil)
-        let factSQL = Self.searchSQL(index: "fact_fts", table: "fact", columns: Fact.columns, byAgent: agent != nil)
+        let phrases = query.phrases
+        let conjunctive = if case .allWords = query { true } else { false }
+        let statistics = searchStatistics
         do {
-            let hits = try await read { db in
-                var hits: [SearchHit] = []
-                if scope.contains(.messages) {
-                    for row in try Row.fetchAll(db.cachedStatement(sql: messageSQL), arguments: statementArguments) {
-                        hits.append(SearchHit(item: .message(LoggedMessage(row: row)), score: -(row["score"] as Double), snippet: row["excerpt"]))
-                    }
+            return try await read { db in
+                var ranked: [(table: SearchTable, hit: RankQuery.Hit)] = []
+                for table in SearchTable.allCases where scope.contains(table.scope) {
+                    ranked += try Self.rank(
+                        table, match: match, phrases: phrases, conjunctive: conjunctive, agent: agent, limit: limit,
+                        statistics: statistics[table], in: db
+                    ).map { (table, $0) }
                 }
-                if scope.contains(.facts) {
-                    for row in try Row.fetchAll(db.cachedStatement(sql: factSQL), arguments: statementArguments) {
-                        hits.append(SearchHit(item: .fact(try Fact(row: row)), score: -(row["score"] as Double), snippet: row["excerpt"]))
+                // Only the best of both get read and a snippet, which re-reads and
+                // re-tokenizes the row's text.
+                return try ranked.sorted { $0.hit.score > $1.hit.score }.prefix(limit).compactMap { entry in
+                    let (table, hit) = entry
+                    guard let row = try Row.fetchOne(db.cachedStatement(sql: table.rowSQL), arguments: [match, hit.rowid]) else {
+                        return nil
                     }
+                    return SearchHit(item: try table.item(row), score: hit.score, snippet: row["excerpt"])
                 }
-                return hits
             }
-            return Array(hits.sorted { $0.score > $1.score }.prefix(limit))
         } catch where error.kind == .other && error.detail.contains("fts5") {
             throw MemoryError(.invalidArgument, path: path, detail: "search \(match): \(error.detail)")
         }
     }
 }
 
-extension MemoryStore {
-    /// The search of one table: rank first, then fetch and make snippets of the best.
-    ///
-    /// The inner query ranks every match by BM25 (after the agent filter, so an agent
-    /// gets its own best `limit`) and keeps the ids of the best `limit`; only those are
-    /// joined to their rows and get a snippet, which reads and re-tokenizes the row's
-    /// text. Making snippets for every match before sorting, as a plain
-    /// `ORDER BY rank LIMIT` does, cost most of the time of a search with many matches.
-    /// `CROSS JOIN` keeps SQLite from starting at the table (by agent) and probing the
-    /// index once per row of the agent.
-    static func searchSQL(index: String, table: String, columns: String, byAgent: Bool) -> String {
+/// A searchable table and its FTS5 index.
+enum SearchTable: CaseIterable, Sendable {
+    case messages, facts
+
+    var scope: SearchScope { self == .messages ? .messages : .facts }
+    var index: String { self == .messages ? "message_fts" : "fact_fts" }
+    var table: String { self == .messages ? "message" : "fact" }
+
+    func item(_ row: Row) throws -> SearchHit.Item {
+        self == .messages ? .message(LoggedMessage(row: row)) : .fact(try Fact(row: row))
+    }
+
+    /// One row with its snippet: the best part of its text, matches in `[` `]`.
+    var rowSQL: String {
+        let columns = self == .messages ? LoggedMessage.columns : Fact.columns
         let qualified = columns.split(separator: ",").map { "m." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
-        let filter = byAgent ? "CROSS JOIN \(table) AS a ON a.id = \(index).rowid WHERE \(index) MATCH :match AND a.agent = :agent" : "WHERE \(index) MATCH :match"
         return """
-            WITH hit AS (
-                SELECT \(index).rowid AS id, bm25(\(index)) AS score FROM \(index) \(filter)
-                ORDER BY score LIMIT :limit)
-            SELECT \(qualified), hit.score AS score, snippet(\(index), -1, '[', ']', '…', 16) AS excerpt
-            FROM hit CROSS JOIN \(index) CROSS JOIN \(table) AS m
-            WHERE \(index) MATCH :match AND \(index).rowid = hit.id AND m.id = hit.id
-            ORDER BY hit.score
+            SELECT \(qualified), snippet(\(index), -1, '[', ']', '…', 16) AS excerpt
+            FROM \(index) CROSS JOIN \(table) AS m
+            WHERE \(index) MATCH ?1 AND \(index).rowid = ?2 AND m.id = ?2
             """
+    }
+}
+
+extension MemoryStore {
+    /// A phrase in more than one row in this many is frequent (see ``rank(_:match:phrases:conjunctive:agent:limit:statistics:in:)``).
+    static let frequentShare: Int64 = 32
+
+    /// The best `limit` rows of one table, best first (``SearchRank``).
+    ///
+    /// When every word must occur, a frequent one (in more than 1/``frequentShare`` of the
+    /// rows) is left out of the MATCH and checked per row from its kept frequencies:
+    /// FTS5 would otherwise walk its whole list of rows to intersect it with the rarer
+    /// words' (about 1.2 ms for a word in a quarter of 1,000,000 rows).
+    static func rank(
+        _ table: SearchTable, match: String, phrases: [String]?, conjunctive: Bool, agent: String?, limit: Int,
+        statistics: TermStatistics, in db: Database
+    ) throws -> [RankQuery.Hit] {
+        let snapshot = try statistics.snapshot(db)
+        var match = match
+        var terms: [RankQuery.Term]?
+        if let phrases {
+            let frequencies = try snapshot.documentFrequencies(of: phrases, in: db)
+            var kept = frequencies.map { RankQuery.Term(documentFrequency: $0) }
+            let frequent = frequencies.indices.filter { frequencies[$0] * frequentShare > snapshot.rows }.prefix(4)
+            if conjunctive, phrases.count > 1, frequent.count < phrases.count {
+                for term in frequent {
+                    kept[term].rows = try snapshot.rows(ofFrequent: phrases[term], in: db)
+                }
+                match = phrases.indices.filter { kept[$0].rows == nil }.map { phrases[$0] }.joined(separator: " ")
+            }
+            terms = kept
+        }
+        var agentCheck: Statement?
+        if let agent {
+            let statement = try db.cachedStatement(sql: "SELECT 1 FROM \(table.table) WHERE id = ?1 AND agent = ?2")
+            sqlite3_reset(statement.sqliteStatement)
+            _ = agent.withCString { sqlite3_bind_text(statement.sqliteStatement, 2, $0, -1, SearchRank.transient) }
+            agentCheck = statement
+        }
+        let query = RankQuery(limit: limit, terms: terms, agentCheck: agentCheck?.sqliteStatement, lengths: snapshot.lengths)
+        try withExtendedLifetime(agentCheck) { try SearchRank.run(query, index: table.index, match: match, in: db) }
+        try snapshot.learnLengths(ofChunks: query.lengths.missed, in: db)
+        return query.best.sorted()
     }
 }
 

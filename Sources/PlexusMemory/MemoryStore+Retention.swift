@@ -24,6 +24,7 @@ extension MemoryStore {
                 table.tableName, candidates: Self.pruneCandidates(table), limit: limit, cutoff: cutoff(limit))
         }
         if report.total > 0 {
+            searchStatistics.invalidate()
             configuration.logger.info(
                 "memory pruned",
                 metadata: [
@@ -107,6 +108,7 @@ extension MemoryStore {
                 try db.execute(sql: "VACUUM")
                 try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
             }
+            searchStatistics.invalidate()
         } catch {
             throw MemoryError.wrapping(error, path: path)
         }

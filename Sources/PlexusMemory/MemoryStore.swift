@@ -32,6 +32,8 @@ public final class MemoryStore: Sendable {
     public let configuration: MemoryConfiguration
     let pool: DatabasePool
     let writer: MemoryWriter
+    /// Document frequencies and row lengths kept for ranking searches.
+    let searchStatistics = SearchStatistics()
     private let closed = Mutex(false)
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
@@ -266,6 +268,7 @@ public final class MemoryStore: Sendable {
         let maximumSize = options.maximumSize
         let memoryMapSize = options.memoryMapSize
         configuration.prepareDatabase { db in
+            try SearchRank.register(in: db)
             // WAL with NORMAL: a commit survives a process crash; only a power cut may
             // lose the last ones. FULL would fsync every batch for little gain here.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
