@@ -277,6 +277,11 @@ extension TermStatistics {
         state.withLock { state in state.frequencies[phrase].map { ($0.count, $0.bound) } }
     }
 
+    /// The rowid up to which a frequent phrase's frequencies are kept, if they are (for tests).
+    func keptFrequentRows(of phrase: String) -> Int64? {
+        state.withLock { $0.frequent[phrase]?.rows.through }
+    }
+
     /// The number of chunks of row lengths kept (for tests).
     var keptChunks: Int { state.withLock { $0.chunks.count } }
 

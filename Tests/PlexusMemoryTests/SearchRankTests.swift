@@ -169,6 +169,29 @@ struct SearchRankTests {
         await store.close()
     }
 
+    /// "kitchen smoke" where `smoke` is in every row: FTS5 matches `kitchen` only, and
+    /// `smoke` is checked and counted per row from its kept frequencies.
+    @Test func aFrequentWordIsCheckedPerRowWithTheSameResult() async throws {
+        try await logMessages(200)
+        for index in 0..<4 {
+            try await store.memory(for: "a").log(
+                reading("home/kitchen", Array(repeating: "smoke", count: index + 1).joined(separator: " ") + " kitchen"),
+                direction: .received)
+        }
+        try await store.memory(for: "a").log(reading("home/kitchen", "kitchen fire"), direction: .received)
+        try await store.flush()
+        try await expectSameAsBM25("kitchen smoke")
+        try await expectSameAsBM25("kitchen smoke", agent: "a", limit: 2)
+        try await expectSameAsBM25("smoke kitchen filler")
+        let kept = try #require(store.searchStatistics.messages.keptFrequentRows(of: "\"smoke\""))
+        #expect(kept == 205)
+        try await store.memory(for: "a").log(reading("home/kitchen", "smoke smoke smoke smoke smoke kitchen"), direction: .received)
+        try await logMessages(10, from: 200)
+        try await expectSameAsBM25("kitchen smoke")
+        #expect(store.searchStatistics.messages.keptFrequentRows(of: "\"smoke\"") == 216, "brought up to date")
+        await store.close()
+    }
+
     @Test func factsRankAsSQLitesBM25() async throws {
         for index in 0..<40 {
             try await store.memory(for: index % 2 == 0 ? "a" : "b").remember(
