@@ -1,5 +1,4 @@
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import PlexusMQTT
 import PlexusTesting
@@ -88,28 +87,3 @@ struct TestTimeout: Error, CustomStringConvertible {
     var description: String
 }
 
-/// Runs `body`, and fails with a clear message instead of hanging the test run when it
-/// does not finish in time. Unlike ``withTimeout(_:_:_:)``, whose task group waits for
-/// its children, it returns without waiting for a stuck body: for tests whose failure
-/// mode is a deadlock.
-func failingIfStuck<T: Sendable>(
-    after timeout: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    let pending = NIOLockedValueBox<CheckedContinuation<T, any Error>?>(nil)
-    return try await withCheckedThrowingContinuation { continuation in
-        pending.withLockedValue { $0 = continuation }
-        let finish: @Sendable (Result<T, any Error>) -> Void = { result in
-            pending.withLockedValue { waiting in
-                waiting?.resume(with: result)
-                waiting = nil
-            }
-        }
-        Task {
-            do { finish(.success(try await body())) } catch { finish(.failure(error)) }
-        }
-        Task {
-            try? await Task.sleep(for: timeout)
-            finish(.failure(TestTimeout(description: "\(what) did not finish within \(timeout): the client is stuck")))
-        }
-    }
-}
