@@ -139,8 +139,12 @@ enum SearchTable: CaseIterable, Sendable {
     }
 
     /// One row with its snippet: the best part of its text, matches in `[` `]`.
-    var rowSQL: String {
-        let columns = self == .messages ? LoggedMessage.columns : Fact.columns
+    var rowSQL: String { self == .messages ? Self.messageRowSQL : Self.factRowSQL }
+
+    private static let messageRowSQL = rowSQL(index: "message_fts", table: "message", columns: LoggedMessage.columns)
+    private static let factRowSQL = rowSQL(index: "fact_fts", table: "fact", columns: Fact.columns)
+
+    private static func rowSQL(index: String, table: String, columns: String) -> String {
         let qualified = columns.split(separator: ",").map { "m." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
         return """
             SELECT \(qualified), snippet(\(index), -1, '[', ']', '…', 16) AS excerpt
