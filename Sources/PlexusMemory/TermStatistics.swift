@@ -78,14 +78,19 @@ final class TermStatistics: Sendable {
     func snapshot(_ db: Database) throws -> Snapshot {
         let maximumRowid = try Int64.fetchOne(db, sql: "SELECT max(id) FROM \(index)_docsize") ?? 0
         let rows = try rowCount(db)
-        let (generation, checkedRowid, checkedRows) = state.withLock { ($0.generation, $0.checkedRowid, $0.checkedRows) }
+        let (generation, checkedRowid, checkedRows, keepsNothing) = state.withLock {
+            ($0.generation, $0.checkedRowid, $0.checkedRows, $0.frequencies.isEmpty && $0.chunks.isEmpty && $0.frequent.isEmpty)
+        }
         // A reader on an older snapshot than the checked one cannot check (the rows it
         // would count are not in its snapshot): it counts from scratch and keeps nothing.
         guard maximumRowid >= checkedRowid else {
             return Snapshot(statistics: self, generation: nil, maximumRowid: maximumRowid, rows: rows, chunks: [:])
         }
         var added: Int64 = 0
-        if maximumRowid > checkedRowid {
+        if keepsNothing {
+            // Nothing kept, nothing to check: this snapshot is where checking starts.
+            added = rows - checkedRows
+        } else if maximumRowid > checkedRowid {
             added = try Int64.fetchOne(
                 db, sql: "SELECT count(*) FROM \(index)_docsize WHERE id > ? AND id <= ?", arguments: [checkedRowid, maximumRowid]) ?? 0
         }
@@ -93,6 +98,12 @@ final class TermStatistics: Sendable {
         let (kept, chunks) = state.withLock { state -> (Int?, [Int64: LengthChunk]) in
             // Another reader changed the generation meanwhile: use nothing, keep nothing.
             guard state.generation == generation else { return (nil, [:]) }
+            // Unchecked because nothing was kept: still so, or this reader keeps nothing.
+            if keepsNothing,
+                !(state.frequencies.isEmpty && state.chunks.isEmpty && state.frequent.isEmpty && state.checkedRowid == checkedRowid)
+            {
+                return (nil, [:])
+            }
             guard intact else {
                 state = State(generation: generation + 1, checkedRowid: maximumRowid, checkedRows: rows)
                 return (generation + 1, [:])
