@@ -19,7 +19,10 @@ import GRDBSQLite
 /// With document frequencies given (the phrases of ``SearchQuery/allWords(_:)`` and
 /// ``SearchQuery/anyWord(_:)``), FTS5 never counts a phrase's rows; without them (an
 /// ``SearchQuery/fts5(_:)`` expression, whose phrases only FTS5 knows) it counts them the
-/// way `bm25()` does, once per query.
+/// way `bm25()` does, once per query. A frequent word an all-words search leaves out of
+/// its MATCH (see ``MemoryStore/rank(_:match:phrases:conjunctive:agent:limit:statistics:in:)``)
+/// comes with its frequency in every row, collected by the same function with a
+/// ``FrequencyCollector``; a row without it is not a match.
 enum SearchRank {
     static let functionName = "plexus_rank"
     /// The pointer type of the ``RankQuery`` argument: a static string, as SQLite keeps it.
@@ -133,7 +136,6 @@ final class RankQuery: MatchVisitor {
     static let k1 = 1.2
     static let b = 0.75
 
-    let limit: Int
     /// The words of the search in order, or `nil` to have FTS5 count the rows of each
     /// phrase of the MATCH expression (an FTS5 expression).
     let terms: [Term]?
@@ -150,7 +152,6 @@ final class RankQuery: MatchVisitor {
     private var prepared = false
 
     init(limit: Int, terms: [Term]?, agentCheck: OpaquePointer?, lengths: RowLengths) {
-        self.limit = limit
         self.terms = terms
         self.agentCheck = agentCheck
         self.lengths = lengths
