@@ -96,7 +96,7 @@ final class CheckpointSignal: Sendable {
     func committed(walPages: Int) {
         pages.store(walPages, ordering: .relaxed)
         largest.max(walPages, ordering: .relaxed)
-        commits.add(1, ordering: .relaxed)
+        commits.wrappingAdd(1, ordering: .relaxed)
         if walPages >= threshold { input.yield(.walFull) }
     }
 
@@ -119,17 +119,6 @@ final class CheckpointSignal: Sendable {
     }
 }
 
-extension Atomic where Value == Int {
-    fileprivate func max(_ value: Int, ordering: AtomicUpdateOrdering) {
-        var current = load(ordering: .relaxed)
-        while value > current {
-            let (exchanged, original) = compareExchange(expected: current, desired: value, ordering: ordering)
-            if exchanged { return }
-            current = original
-        }
-    }
-}
-
 /// Checkpoints a store's WAL on a connection of its own, woken by the writer's
 /// ``CheckpointSignal`` and by a timer (see ``MemoryCheckpointing``).
 ///
@@ -143,6 +132,7 @@ final class MemoryCheckpointer: Sendable {
     private let logger: Logger
     private let counters = Mutex(MemoryCheckpointStatistics())
     private let task = Mutex<Task<Void, Never>?>(nil)
+    private let stopping = Atomic(false)
 
     /// Opens the checkpointer's connection to `path` (already a WAL database) and starts it.
     init(path: String, settings: MemoryCheckpointing, signal: CheckpointSignal, logger: Logger) throws {
@@ -171,10 +161,14 @@ final class MemoryCheckpointer: Sendable {
 
     /// Stops the loop (waiting for a checkpoint in progress to end) and closes the
     /// connection. The store checkpoints one last time on close, on its writer.
+    ///
+    /// The loop is not cancelled: GRDB interrupts a statement whose awaiting task is
+    /// cancelled, which would turn a checkpoint in progress into an error. Ending the
+    /// wake-ups ends it after the checkpoint at hand.
     func stop() async {
+        stopping.store(true, ordering: .relaxed)
         signal.finish()
         guard let running = task.withLock({ task in defer { task = nil }; return task }) else { return }
-        running.cancel()
         await running.value
         do {
             try connection.close()
@@ -196,6 +190,7 @@ final class MemoryCheckpointer: Sendable {
             var commitsAtLastTick = signal.commitCount
             var commitsAtLastTruncate = -1
             for await wake in signal.wakeups {
+                if stopping.load(ordering: .relaxed) { break }
                 let commits = signal.commitCount
                 if case .tick = wake {
                     // Idle: nothing committed for a whole interval, and something since

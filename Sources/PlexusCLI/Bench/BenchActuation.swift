@@ -199,7 +199,7 @@ struct BenchActuation {
     /// subscription and the gate's commands are. (A pipe, not `sh -c '… | …'`, so the bench
     /// owns both processes and stops them.)
     private static func startRelay(mosquittoSub: String, mosquittoPub: String, address: [String], directory: String) throws -> [Subprocess] {
-        let fifo = directory + "/relay.fifo"
+        let fifo = directory + "/relay-pipe.fifo"
         guard mkfifo(fifo, 0o600) == 0 else { throw CLIError("cannot make the FIFO \(fifo): \(String(cString: strerror(errno)))") }
         // A read end held while the subscriber opens the write end, so its open does not wait.
         let reader = open(fifo, O_RDONLY | O_NONBLOCK)

@@ -47,9 +47,9 @@ struct BenchActuationReport {
 
     func goalMet(over peer: LatencySeries) -> Bool? { ratio(over: peer, \.p99).map { $0 <= Self.goalFactor } }
 
-    private static let statistics: [(key: String, value: (LatencySeries) -> Double?)] = [
-        ("p50", \.p50), ("p90", \.p90), ("p99", \.p99), ("max", \.max),
-    ]
+    private static var statistics: [(key: String, value: (LatencySeries) -> Double?)] {
+        [("p50", \.p50), ("p90", \.p90), ("p99", \.p99), ("max", \.max)]
+    }
 
     func text() -> String {
         func ms(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "—" }
