@@ -45,6 +45,9 @@ struct BenchActuationCommand: AsyncParsableCommand {
     @Option(help: "Seconds one command may take before the run fails.")
     var timeout: Double = 10
 
+    @Flag(help: "Let SQLite checkpoint the memory database inside commits (its default) instead of in the background, to compare.")
+    var commitCheckpoints = false
+
     @Flag(help: "Print the results as JSON on stdout instead of a table.")
     var json = false
 
@@ -59,7 +62,7 @@ struct BenchActuationCommand: AsyncParsableCommand {
         try await runReportingErrors {
             var bench = BenchActuation(
                 samples: samples, warmup: warmup, gap: .microseconds(Int64(gapMilliseconds * 1000)),
-                timeout: .milliseconds(Int64(timeout * 1000)))
+                timeout: .milliseconds(Int64(timeout * 1000)), commitCheckpoints: commitCheckpoints)
             let report = try await bench.run()
             Standard.output(json ? report.json() + "\n" : report.text())
         }
