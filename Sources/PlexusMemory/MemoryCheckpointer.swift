@@ -148,7 +148,12 @@ final class MemoryCheckpointer: Sendable {
         self.signal = signal
         self.path = path
         self.logger = logger
-        let run = Task.detached(priority: .utility) { [self] in await self.run() }
+        // The loop holds the checkpointer weakly: a store dropped without `close()` takes its
+        // checkpointer (and connection) with it, and the loop ends at its next wake-up.
+        let owner: @Sendable () -> MemoryCheckpointer? = { [weak self] in self }
+        let run = Task.detached(priority: .utility) { [signal, settings] in
+            await Self.run(signal: signal, settings: settings, owner: owner)
+        }
         task.withLock { $0 = run }
     }
 
@@ -177,9 +182,14 @@ final class MemoryCheckpointer: Sendable {
         }
     }
 
-    private func run() async {
+    deinit {
+        signal.finish()
+    }
+
+    private static func run(
+        signal: CheckpointSignal, settings: MemoryCheckpointing, owner: @escaping @Sendable () -> MemoryCheckpointer?
+    ) async {
         let interval = settings.interval
-        let signal = signal
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 while !Task.isCancelled {
@@ -190,7 +200,7 @@ final class MemoryCheckpointer: Sendable {
             var commitsAtLastTick = signal.commitCount
             var commitsAtLastTruncate = -1
             for await wake in signal.wakeups {
-                if stopping.load(ordering: .relaxed) { break }
+                guard let checkpointer = owner(), !checkpointer.stopping.load(ordering: .relaxed) else { break }
                 let commits = signal.commitCount
                 if case .tick = wake {
                     // Idle: nothing committed for a whole interval, and something since
@@ -198,15 +208,15 @@ final class MemoryCheckpointer: Sendable {
                     let idle = commits == commitsAtLastTick
                     commitsAtLastTick = commits
                     if idle && commits != commitsAtLastTruncate {
-                        if await checkpoint(.truncate) != nil {
+                        if await checkpointer.checkpoint(.truncate) != nil {
                             commitsAtLastTruncate = commits
                         }
                         continue
                     }
                 }
                 guard signal.walPages >= signal.threshold else { continue }
-                if let (log, _) = await checkpoint(.passive), log >= settings.limit {
-                    _ = await checkpoint(.restart, waiting: settings.limitWait)
+                if let (log, _) = await checkpointer.checkpoint(.passive), log >= settings.limit {
+                    _ = await checkpointer.checkpoint(.restart, waiting: settings.limitWait)
                 }
             }
             group.cancelAll()

@@ -148,4 +148,23 @@ struct CheckpointTests {
         #expect(found.count == 400 && found.integrity == "ok", "\(found)")
         await #expect(throws: MemoryError.self) { try await store.write("late") { _ in } }
     }
+
+    @Test("a store dropped without close does not keep its checkpointer (and its connection) alive")
+    func droppedStoreReleasesCheckpointer() async throws {
+        weak var checkpointer: MemoryCheckpointer?
+        do {
+            var settings = MemoryCheckpointing()
+            settings.interval = .milliseconds(5)
+            let store = try open("dropped.sqlite", settings)
+            try commitRow(store)
+            checkpointer = store.checkpointer
+            #expect(checkpointer != nil)
+        }
+        // The loop holds it only during a wake-up (every 5 ms here).
+        let deadline = ContinuousClock.now + .seconds(30)
+        while checkpointer != nil && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(checkpointer == nil)
+    }
 }
