@@ -39,12 +39,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The runtime (DESIGN.md); for now it holds the deployment manifest.
+        // The runtime, the manifest, the gate, the managed broker and model server (DESIGN.md).
         .target(
             name: "Plexus",
             dependencies: [
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "PlexusCore",
+                "PlexusProcess",
                 "PlexusLLM",
                 "PlexusPolicy",
                 "PlexusMemory",
@@ -104,8 +105,11 @@ let package = Package(
         // Test helpers; ScriptedModel and LocalModelServer need the LanguageModel types.
         .target(
             name: "PlexusTesting",
-            dependencies: ["PlexusLLM", "PlexusCore"]
+            dependencies: ["PlexusLLM", "PlexusCore", "PlexusProcess"]
         ),
+        // Child processes (posix_spawn with signals reset, output to files), shared by the
+        // managed broker and model server and the test helpers.
+        .target(name: "PlexusProcess"),
         // The command-line tool as a library, so a package with its own agent types
         // ships the same `plexus` verbs (Examples/DewPoint).
         .target(

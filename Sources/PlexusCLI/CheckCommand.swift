@@ -13,8 +13,10 @@ struct CheckCommand: ParsableCommand {
             ${VAR} references against the current environment, references to models, \
             actuators, approvers and prompt files (relative to the manifest's folder), each \
             prompt template (it must parse as Mustache and use only the variables the runtime \
-            provides, see docs/models.md), each agent's rails:, and each agent's type and \
-            config against the agent types this binary knows.
+            provides, see docs/models.md), each agent's rails:, each agent's type and \
+            config against the agent types this binary knows, and the broker access plan \
+            (the logins and ACL of the managed broker and `plexus acl`: one user name per \
+            identity, and no one but the gate able to write an actuator's command topic).
 
             Every problem is printed on its own line on stderr as \
             FILE:LINE:COLUMN: KEY.PATH: MESSAGE, and the exit status is 1. A valid manifest \
@@ -38,6 +40,12 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let manifest = try Manifest.loadChecked(file)
+        do {
+            _ = try BrokerAccessPlan(manifest: manifest)
+        } catch {
+            Standard.error("\(file): broker access: \(error)\n")
+            throw ExitCode(ExitStatus.failure)
+        }
         Standard.output("\(file): ok — \(Self.summary(of: manifest))\n")
     }
 

@@ -37,6 +37,41 @@ struct CheckTests {
         }
     }
 
+    @Test("an access-plan conflict and a share: subject under gate/ are reported by check, as run would refuse them")
+    func accessPlan() async throws {
+        let clash = """
+            plexus: 1
+            name: home
+            approvers:
+              agent-one: {}
+            agents:
+              - {id: one, type: command-relay}
+            """
+        let clashPath = try temporaryFile("clash.yaml", contents: Array(clash.utf8))
+        let clashed = try await plexus(["check", clashPath])
+        #expect(clashed.status == 1, "\(clashed)")
+        #expect(clashed.standardOutput.isEmpty, "\(clashed)")
+        #expect(
+            clashed.standardError == "\(clashPath): broker access: agent 'one' and approver 'agent-one' would both log in as 'agent-one', "
+                + "so the broker could not tell them apart; rename one (an approver's name is their user name; an agent's is its "
+                + "credentials.username or agent-ID)\n", "\(clashed)")
+
+        let gate = """
+            plexus: 1
+            name: home
+            agents:
+              - id: mimic
+                type: command-relay
+                share: [alerts, gate/front-door]
+            """
+        let gatePath = try temporaryFile("gate.yaml", contents: Array(gate.utf8))
+        let refused = try await plexus(["check", gatePath])
+        #expect(refused.status == 1, "\(refused)")
+        #expect(
+            refused.standardError == "\(gatePath):6:21: agents[0].share[1]: subject 'gate/front-door' is the gate's: it shares its "
+                + "refusals as alerts on 'plexus/knowledge/gate/<actuator>'; choose another subject\n", "\(refused)")
+    }
+
     @Test("a broken manifest prints each error on its own line and exits 1")
     func broken() async throws {
         let yaml = """

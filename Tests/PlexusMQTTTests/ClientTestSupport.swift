@@ -86,3 +86,4 @@ func withTimeout<T: Sendable>(
 struct TestTimeout: Error, CustomStringConvertible {
     var description: String
 }
+

@@ -207,6 +207,12 @@ public final class ManagedBroker: Sendable {
         }
     }
 
+    /// How many QoS 1/2 messages Mosquitto queues for one client before it drops: an
+    /// agent that is behind (its reads paused by backpressure) or offline with its
+    /// durable session. Mosquitto's default of 1,000 dropped the rest of a burst an agent
+    /// was working through; this bounds the broker's memory for a stuck agent instead.
+    public static let queueLimits = ["max_queued_messages 100000"]
+
     /// `mosquitto.conf`. Values are absolute paths in the state directory.
     static func config(port: Int, directory: ManagedStateDirectory, certificates: ManagedCertificates?, deployment: String) -> String {
         var lines = [
@@ -223,7 +229,7 @@ public final class ManagedBroker: Sendable {
             "log_type warning",
             "log_type notice",
             "log_type information",
-        ]
+        ] + queueLimits
         if geteuid() == 0 {
             // Started as root, mosquitto 2 switches to the user "mosquitto", which cannot
             // read the 0600 files of the state directory.

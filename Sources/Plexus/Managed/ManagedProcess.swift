@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import Foundation
+import PlexusProcess
 import Synchronization
 
 /// A helper program the runtime starts and owns — the managed Mosquitto, the local model
@@ -167,82 +168,24 @@ public final class ManagedProcess: Sendable {
 
     // MARK: - Spawning
 
-    /// `posix_spawn` with stdin from `standardInput` (or /dev/null), stdout and stderr
-    /// appended to `output`, signals reset to their defaults and unblocked (the runtime's
-    /// threads block some; a child inheriting that would ignore SIGTERM), and no other
-    /// descriptor inherited.
+    /// ``ChildSpawn/spawn(_:_:standardInput:standardOutput:standardError:fileMode:newProcessGroup:environment:)``
+    /// with stdout and stderr in one file only its owner reads (a broker's log names its
+    /// users).
     static func spawn(
         _ executable: String, _ arguments: [String], standardInput: Int32?, output: String, newProcessGroup: Bool,
         environment: [String: String]? = nil
     ) throws(ManagedError) -> pid_t {
-        #if os(Linux)
-        var fileActions = posix_spawn_file_actions_t()
-        var attributes = posix_spawnattr_t()
-        #else
-        var fileActions: posix_spawn_file_actions_t? = nil
-        var attributes: posix_spawnattr_t? = nil
-        #endif
-        posix_spawn_file_actions_init(&fileActions)
-        defer { posix_spawn_file_actions_destroy(&fileActions) }
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-
-        if let standardInput {
-            posix_spawn_file_actions_adddup2(&fileActions, standardInput, 0)
-        } else {
-            posix_spawn_file_actions_addopen(&fileActions, 0, "/dev/null", O_RDONLY, 0)
+        do {
+            return try ChildSpawn.spawn(
+                executable, arguments, standardInput: standardInput, standardOutput: output, fileMode: 0o600,
+                newProcessGroup: newProcessGroup, environment: environment)
+        } catch {
+            throw .spawnFailed(error.executable, reason: error.reason)
         }
-        posix_spawn_file_actions_addopen(&fileActions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-        posix_spawn_file_actions_adddup2(&fileActions, 1, 2)
-        #if os(Linux)
-        if let closeFrom = addCloseFrom { _ = closeFrom(&fileActions, 3) }
-        #endif
-
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2, SIGQUIT] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var flags = Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
-        if newProcessGroup {
-            posix_spawnattr_setpgroup(&attributes, 0)
-            flags |= Int32(POSIX_SPAWN_SETPGROUP)
-        }
-        posix_spawnattr_setflags(&attributes, Int16(flags))
-
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        let variables = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
-        let envp: [UnsafeMutablePointer<CChar>?] = variables.map { strdup($0) } + [nil]
-        defer { envp.forEach { free($0) } }
-
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &fileActions, &attributes, argv, envp)
-        guard result == 0 else { throw .spawnFailed(executable, reason: String(cString: strerror(result))) }
-        return pid
     }
-
-    #if os(Linux)
-    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-    /// glibc 2.34's `posix_spawn_file_actions_addclosefrom_np`, which the Swift Glibc
-    /// module does not export.
-    private static let addCloseFrom: AddCloseFrom? = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
-            return nil
-        }
-        return unsafeBitCast(symbol, to: AddCloseFrom.self)
-    }()
-    #endif
 
     /// The exit status (the code, or 128 + signal) once `pid` ended, reaping it; nil while it runs.
     static func poll(_ pid: pid_t) -> Int32? {
-        var status: Int32 = 0
-        let result = waitpid(pid, &status, WNOHANG)
-        if result == 0 { return nil }
-        if result < 0 { return -1 }
-        let signal = status & 0x7f
-        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+        ChildSpawn.poll(pid)
     }
 }

@@ -120,7 +120,16 @@ extension Manifest {
             if let share = fields["share"], let elements = reader.elements(share, fields.path("share")) {
                 for (number, element) in elements.enumerated() {
                     let subjectPath = fields.path("share").appending(index: number)
-                    if let subject = reader.topicPath(element, subjectPath, what: "subject") { agent.shares.append(subject) }
+                    guard let subject = reader.topicPath(element, subjectPath, what: "subject") else { continue }
+                    if subject == "gate" || subject.hasPrefix("gate/") {
+                        // An agent's alert there would read as the gate's own refusal.
+                        reader.diagnostics.report(
+                            element.position, subjectPath,
+                            "subject '\(subject)' is the gate's: it shares its refusals as alerts on '\(references.namespace)/knowledge/gate/<actuator>'; choose another subject"
+                        )
+                        continue
+                    }
+                    agent.shares.append(subject)
                 }
             }
             if let publish = fields["publish"], let elements = reader.elements(publish, fields.path("publish")) {

@@ -198,11 +198,11 @@ struct RunCommand: AsyncParsableCommand {
             metricsServer = try await MetricsServer.start(host: metricsHost, port: metricsPort, registry: registry)
             printNote("metrics at \(metricsServer!.url)")
         }
-        printNote("running \(manifest.agents.count) agent\(manifest.agents.count == 1 ? "" : "s") of '\(manifest.name)' on \(bus.configuration.servers.map(\.description).joined(separator: ", ")); Ctrl-C stops")
+        let announcement = "running \(manifest.agents.count) agent\(manifest.agents.count == 1 ? "" : "s") of '\(manifest.name)' on \(bus.configuration.servers.map(\.description).joined(separator: ", ")); Ctrl-C stops"
         // swift-service-lifecycle turns SIGINT/SIGTERM into a graceful shutdown.
         let group = ServiceGroup(
             // Stopped in reverse order: the agents first, then the gate they act through.
-            services: (gate.map { [$0] as [any Service] } ?? []) + [AnnouncedShutdown(runtime: runtime)],
+            services: (gate.map { [$0] as [any Service] } ?? []) + [AnnouncedShutdown(runtime: runtime, announcement: announcement)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
@@ -256,11 +256,16 @@ struct RunCommand: AsyncParsableCommand {
         return MQTTBus(configuration: configuration)
     }
 
-    /// The runtime as the group's service, saying on stderr when it starts stopping.
+    /// The runtime as the group's service, saying on stderr when it runs and when it starts stopping.
     struct AnnouncedShutdown: Service {
         let runtime: PlexusRuntime
+        let announcement: String
 
         func run() async throws {
+            // Said only now: the service group traps SIGINT and SIGTERM before it starts
+            // its services, so from this line on Ctrl-C stops gracefully. Said before the
+            // group ran, a signal sent on seeing it could still kill the process outright.
+            printNote(announcement)
             try await withGracefulShutdownHandler {
                 try await runtime.run()
             } onGracefulShutdown: {

@@ -248,10 +248,7 @@ extension ClientState {
     /// Removes a route; returns its source so the caller can finish it outside the lock.
     mutating func removeRoute(_ routeID: Int) -> MQTTRoute.Producer.Source? {
         guard let route = routes.removeValue(forKey: routeID) else { return nil }
-        if route.isPaused {
-            pausedRoutes -= 1
-            if pausedRoutes == 0 { connection?.setReading(true) }
-        }
+        if route.isPaused { pausedRoutes -= 1 }
         return route.source
     }
 
@@ -521,7 +518,6 @@ extension ClientState {
             if let route = routes[routeID], !route.isPaused {
                 routes[routeID]?.isPaused = true
                 pausedRoutes += 1
-                if pausedRoutes == 1 { connection.setReading(false) }
             }
             return true
         case .dropped:
@@ -629,7 +625,8 @@ extension ClientState {
                 client.logger.error("a queued QoS 0 message could not be sent", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
             }
         }
-        if pausedRoutes > 0 { connection.setReading(false) }
+        readingPaused = false
+        updateReading()
         emit(.connected(result))
         return result
     }

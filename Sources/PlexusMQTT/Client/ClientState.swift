@@ -62,6 +62,8 @@ struct ClientState {
     var routes: [Int: MQTTRoute] = [:]
     var nextRouteID = 1
     var pausedRoutes = 0
+    /// Whether the current connection's reads are paused, as last applied.
+    var readingPaused = false
     /// Routes with messages batched during the current socket read.
     var batchedRoutes: [Int] = []
     /// Messages of a resumed session that arrived before their subscription was made again.
@@ -111,6 +113,29 @@ struct ClientState {
     }
 
     var offlineCount: Int { unsent.count + offlineQoS0.count }
+
+    /// Whether the client waits for a reply from the broker: an acknowledgement of a
+    /// publish, a SUBACK or UNSUBACK, or the response to a request.
+    ///
+    /// The reply travels in the same stream as the messages the broker sends us, behind
+    /// them, so while the client waits for one it must keep reading even when a
+    /// subscription's buffer is full: a consumer that publishes (or subscribes) before it
+    /// reads on would otherwise wait for an acknowledgement that is never read.
+    var awaitsBroker: Bool {
+        quotaInUse > 0 || !pendingSubscribes.isEmpty || !pendingUnsubscribes.isEmpty
+            || pendingRequests.values.contains { if case .arrived = $0 { false } else { true } }
+    }
+
+    /// Pauses or resumes the connection's reads for what the state now asks: paused
+    /// while some subscription's consumer is behind (backpressure), unless the client
+    /// awaits a reply from the broker. Called after every change under the client's lock.
+    mutating func updateReading() {
+        guard let connection else { return }
+        let pause = pausedRoutes > 0 && !awaitsBroker
+        guard pause != readingPaused else { return }
+        readingPaused = pause
+        connection.setReading(!pause)
+    }
 
     /// A packet identifier not used by any outstanding exchange.
     mutating func allocatePacketID() -> UInt16? {

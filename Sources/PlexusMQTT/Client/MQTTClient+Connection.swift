@@ -176,7 +176,6 @@ extension MQTTClient {
             route.isPaused = false
             state.routes[routeID] = route
             state.pausedRoutes -= 1
-            if state.pausedRoutes == 0 { state.connection?.setReading(true) }
         }
     }
 

@@ -29,7 +29,7 @@ public final class MQTTClient: Sendable {
     public let configuration: MQTTClientConfiguration
     let eventLoopGroup: any EventLoopGroup
     let logger: Logger
-    let state: NIOLockedValueBox<ClientState>
+    let state: ClientStateLock
 
     /// Creates a client; nothing happens on the network until ``connect()``.
     public init(
@@ -41,7 +41,7 @@ public final class MQTTClient: Sendable {
         var logger = configuration.logger
         logger[metadataKey: "mqtt.client"] = "\(configuration.clientID)"
         self.logger = logger
-        self.state = NIOLockedValueBox(ClientState(clientID: configuration.clientID))
+        self.state = ClientStateLock(ClientState(clientID: configuration.clientID))
     }
 
     // MARK: Connecting

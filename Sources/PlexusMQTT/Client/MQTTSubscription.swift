@@ -9,7 +9,13 @@ import NIOCore
 /// When the consumer falls behind by more than the client's
 /// ``MQTTClientConfiguration/subscriptionBufferSize`` messages, the client stops
 /// reading from the socket until it catches up, so the broker holds the backlog
-/// instead of our memory. Ending the iteration early unsubscribes.
+/// instead of our memory. The client's other subscriptions wait with it (one socket
+/// carries them all): give a consumer that may fall far behind a client of its own.
+/// While the client awaits a reply from the broker (a publish's acknowledgement, a
+/// SUBACK, a request's response) it reads on regardless, buffering past the limit,
+/// because the reply is queued behind the messages: a consumer that publishes before it
+/// reads its next message is never left waiting for an acknowledgement nobody reads.
+/// Ending the iteration early unsubscribes.
 public struct MQTTSubscription: AsyncSequence, Sendable {
     public typealias Element = MQTTMessage
 
