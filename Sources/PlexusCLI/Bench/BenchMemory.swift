@@ -162,7 +162,7 @@ struct MemoryBench {
                 run: "log rows", tool: "plexus", rows: data.rows, seconds: logSeconds,
                 note: "AgentMemory.log(contentsOf:), \(Self.mailboxBatch) messages of one agent per call as the runtime logs a mailbox batch, "
                     + "unawaited; \(afterLog.writes.batches) transactions (largest \(afterLog.writes.largestBatch)); "
-                    + "timed: encoding each message's CloudEvents JSON, queueing, inserting, indexing, committing; not making the messages"),
+                    + "timed: encoding each message's data as JSON, queueing, inserting, indexing, committing; not making the messages"),
             MemoryWriteResult(
                 run: "log rows", tool: "plexus, 1 per call", rows: data.rows, seconds: singleSeconds,
                 note: "AgentMemory.log, one call per message, unawaited; \(afterSingle.writes.batches) transactions (largest \(afterSingle.writes.largestBatch))"),
@@ -502,7 +502,7 @@ struct MemoryBench {
     }
 
     /// The first `count` rows as JSON lines for the LangGraph script: topic, direction,
-    /// agent, time and the CloudEvents envelope, as our log stores them.
+    /// agent, time and the CloudEvents envelope: the message as the agent has it.
     private func writeLangGraphRows(_ count: Int, to file: String) throws {
         let writer = try SQLFileWriter(file)
         for index in 0..<count {
