@@ -30,6 +30,10 @@ public struct MemoryConfiguration: Sendable {
     public var logger = Logger(label: "plexus.memory")
     /// Whether the file may be created and written; see ``MemoryOpenMode``.
     public var openMode: MemoryOpenMode = .create
+    /// When the write-ahead log is folded into the database file: in the background, off
+    /// every commit (the default; see ``MemoryCheckpointing``), or with `nil` by SQLite's
+    /// automatic checkpoint inside the commit that takes the WAL past 1,000 pages.
+    public var checkpointing: MemoryCheckpointing? = MemoryCheckpointing()
 
     public init() {}
 }

@@ -32,6 +32,9 @@ public final class MemoryStore: Sendable {
     public let configuration: MemoryConfiguration
     let pool: DatabasePool
     let writer: MemoryWriter
+    /// Checkpoints the WAL off the commit paths (``MemoryCheckpointing``); nil when
+    /// SQLite checkpoints in the commits, or the store is read-only.
+    let checkpointer: MemoryCheckpointer?
     private let closed = Mutex(false)
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
@@ -53,14 +56,21 @@ public final class MemoryStore: Sendable {
         if configuration.openMode == .existing {
             try Self.checkHoldsSchema(absolute)
         }
+        let background = configuration.openMode == .readOnly ? nil : configuration.checkpointing
+        let signal = background.map { CheckpointSignal(threshold: $0.threshold) }
         do {
-            pool = try DatabasePool(path: absolute, configuration: Self.databaseConfiguration(configuration))
+            pool = try DatabasePool(path: absolute, configuration: Self.databaseConfiguration(configuration, walHook: signal))
         } catch {
             throw MemoryError.wrapping(error, path: absolute)
         }
         writer = MemoryWriter(pool: pool, path: absolute, configuration: configuration)
         do {
             try Self.migrate(pool, path: absolute, mode: configuration.openMode)
+            if let background, let signal {
+                checkpointer = try MemoryCheckpointer(path: absolute, settings: background, signal: signal, logger: configuration.logger)
+            } else {
+                checkpointer = nil
+            }
         } catch {
             try? pool.close()
             throw MemoryError.wrapping(error, path: absolute)
@@ -93,6 +103,7 @@ public final class MemoryStore: Sendable {
             return closed
         }) else { return }
         await writer.close()
+        await checkpointer?.stop()
         // Fold the WAL into the database file, so a closed store is one self-contained
         // file (to copy or back up). GRDB closes the writer before the readers, so the
         // last connection to close cannot do it. A read-only store never writes, and a
@@ -257,7 +268,7 @@ public final class MemoryStore: Sendable {
         }
     }
 
-    private static func databaseConfiguration(_ options: MemoryConfiguration) -> Configuration {
+    private static func databaseConfiguration(_ options: MemoryConfiguration, walHook: CheckpointSignal?) -> Configuration {
         var configuration = Configuration()
         configuration.label = "plexus.memory"
         configuration.readonly = options.openMode == .readOnly
@@ -276,6 +287,11 @@ public final class MemoryStore: Sendable {
             // row's agent), and with SQLite's 2 MiB page cache each was a read(2) call.
             if db.configuration.readonly, let memoryMapSize {
                 try db.execute(sql: "PRAGMA mmap_size = \(memoryMapSize)")
+            }
+            // The writer reports each commit's WAL size to the background checkpointer
+            // instead of checkpointing itself (readers never commit).
+            if !db.configuration.readonly, let walHook {
+                walHook.install(on: db)
             }
             if let maximumSize {
                 let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096

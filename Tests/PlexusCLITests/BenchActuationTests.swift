@@ -10,7 +10,7 @@ struct BenchActuationTests {
         let object = try #require(
             try JSONSerialization.jsonObject(with: Data(output.standardOutput.utf8)) as? [String: Any], "\(output)")
         let results = try #require(object["results"] as? [[String: Any]], "\(output)")
-        #expect(results.compactMap { $0["path"] as? String } == ["bare", "plexus"], "\(output)")
+        #expect(results.compactMap { $0["path"] as? String } == ["bare", "relay", "plexus"], "\(output)")
         for row in results {
             #expect(row["commands"] as? Int == 30, "\(row)")
             for key in ["p50_ms", "p90_ms", "p99_ms", "max_ms"] {
@@ -18,21 +18,28 @@ struct BenchActuationTests {
                 #expect(value > 0, "\(key) in \(row)")
             }
         }
-        let ratios = try #require(object["plexus_over_bare"] as? [String: Any], "\(output)")
-        #expect(ratios["p99"] is Double, "\(ratios)")
-        let goal = try #require(object["goal"] as? [String: Any], "\(output)")
-        #expect(goal["met"] is Bool, "\(goal)")
+        for key in ["plexus_over_bare", "plexus_over_relay"] {
+            let ratios = try #require(object[key] as? [String: Any], "\(key) in \(output)")
+            #expect(ratios["p50"] is Double && ratios["p99"] is Double, "\(key): \(ratios)")
+        }
+        for (key, peer) in [("goal", "bare"), ("goal_over_relay", "relay")] {
+            let goal = try #require(object[key] as? [String: Any], "\(key) in \(output)")
+            #expect(goal["met"] is Bool, "\(key): \(goal)")
+            #expect(goal["target"] as? String == "plexus p99 <= 2x \(peer) p99", "\(key): \(goal)")
+        }
         let notes = try #require(object["notes"] as? [String], "\(output)")
         #expect(notes.contains { $0.contains("commands executed") && $0.contains("audit chain intact") }, "\(notes)")
         #expect(output.standardError.contains("[bench]"), "\(output)")
     }
 
-    @Test("prints a table with both paths and the goal line")
+    @Test("prints a table with the three paths, both ratios and both goal lines")
     func table() async throws {
         let output = try await plexus(["bench", "actuation", "--samples", "10", "--warmup", "2"], timeout: .seconds(120))
         #expect(output.succeeded, "\(output)")
         #expect(output.standardOutput.contains("mosquitto_pub -l → Mosquitto → mosquitto_sub"), "\(output)")
-        #expect(output.standardOutput.contains("plexus / bare"), "\(output)")
+        #expect(output.standardOutput.contains("mosquitto_pub -l → Mosquitto → mosquitto_sub | mosquitto_pub -l → Mosquitto → mosquitto_sub"), "\(output)")
+        #expect(output.standardOutput.contains("plexus / bare") && output.standardOutput.contains("plexus / relay"), "\(output)")
         #expect(output.standardOutput.contains("goal: plexus p99 within 2x the bare p99"), "\(output)")
+        #expect(output.standardOutput.contains("against the two-hop floor: plexus p99 within 2x the relay p99"), "\(output)")
     }
 }

@@ -299,10 +299,10 @@ public actor PolicyGate: ActuationGate, Service {
         }
         let stored: ActuationRecord
         let inserted: Bool
+        let journaled: [AuditEntry]
         do {
             let written = try journalNow { try memory.recordActuationNow(record, auditing: rows) }
-            (stored, inserted) = (written.record, written.inserted)
-            publishAudit(written.audit)
+            (stored, inserted, journaled) = (written.record, written.inserted, written.audit)
         } catch {
             history.release(id, actuator: request.actuator)
             throw error
@@ -310,6 +310,7 @@ public actor PolicyGate: ActuationGate, Service {
         guard inserted else {
             // The same request id again: decided once, never executed twice.
             history.release(id, actuator: request.actuator)
+            publishAudit(journaled)
             await refusal(
                 "refused", id,
                 ["code": "duplicate-request", "reason": .string("request \(id) was already submitted; it is \(stored.state.rawValue)")],
@@ -318,13 +319,18 @@ public actor PolicyGate: ActuationGate, Service {
         }
         switch record.state {
         case .denied:
+            publishAudit(journaled)
             let reason = record.outcome ?? "denied"
             alert("denied", ["reason": .string(reason)], about: GateAlert.About(request))
             return .denied(reason: reason)
         case .approved:
-            return try await execute(request, topic: spec.commandTopic, from: [.approved], detail: ["by": "policy"])
+            // The command goes out first; its request and decision rows follow it on
+            // `<ns>/audit` (they are committed already), so the command is not queued
+            // behind them on the publisher connection.
+            return try await execute(
+                request, topic: spec.commandTopic, from: [.approved], detail: ["by": "policy"], thenPublishing: journaled)
         default:
-            break
+            publishAudit(journaled)
         }
         guard let process else { return .denied(reason: "internal: no approval process") }
         open[id] = OpenApproval(request: request, process: process, topic: spec.commandTopic)
@@ -380,9 +386,11 @@ public actor PolicyGate: ActuationGate, Service {
 
     /// Claims the request in the journal (`from` → approved/executing), publishes the
     /// command once, marks it executed and audits. Claiming first makes it exactly-once.
+    /// `audited` are rows committed before the claim, published on `<ns>/audit` once the
+    /// command is out (or failed), ahead of the rows this writes.
     private func execute(
         _ request: ActuationRequest, topic: String, from: Set<ActuationState>, process: ApprovalProcess? = nil,
-        detail: [String: JSONValue]
+        detail: [String: JSONValue], thenPublishing audited: [AuditEntry] = []
     ) async throws -> ActuationOutcome {
         let id = request.id.string
         if from != [.approved] {
@@ -400,6 +408,7 @@ public actor PolicyGate: ActuationGate, Service {
             history.reserve(id, agent: request.agent, actuator: request.actuator, at: options.now())
         }
         guard let connection else {
+            publishAudit(audited)
             history.release(id, actuator: request.actuator)
             throw PolicyGateError.stopped
         }
@@ -409,7 +418,9 @@ public actor PolicyGate: ActuationGate, Service {
             topic: topic, payload: ByteBuffer(bytes: request.canonicalCommand), qos: .atLeastOnce, properties: properties)
         do {
             try await connection.publish(message)
+            publishAudit(audited)
         } catch {
+            publishAudit(audited)
             history.release(id, actuator: request.actuator)
             let reason = "publishing the command on \(topic) failed: \(error)"
             _ = try? await memory.transitionActuation(id, from: [.approved], to: .denied, outcome: reason)

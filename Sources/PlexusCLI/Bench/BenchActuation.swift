@@ -15,19 +15,26 @@ import Darwin
 #endif
 
 /// `plexus bench actuation`: one command at a time, sensor publish → agent → gate →
-/// actuator topic, against the bare `mosquitto_pub` → `mosquitto_sub` hop, with the same
-/// two tools at both ends of both paths.
+/// actuator topic, against the bare `mosquitto_pub` → `mosquitto_sub` hop and against a
+/// relay that crosses the broker twice as the plexus path does, with the same two tools
+/// at both ends of every path.
 ///
-/// Two `mosquitto_pub -l` processes read lines from FIFOs the bench writes: one on a
-/// bare topic, one on the sensor topic the bench agent subscribes to. One `mosquitto_sub`
-/// subscribes to the bare topic and the heater's command topic and stamps each message
-/// with its arrival time (`-F '%U %t %p'`, the wall clock in nanoseconds). A sample is
-/// the time from writing a line to its arrival stamp; the two paths alternate, one
-/// message in flight at a time, so both see the same machine.
+/// Three `mosquitto_pub -l` processes read lines from FIFOs the bench writes: one on a
+/// bare topic, one on the relay's input topic, one on the sensor topic the bench agent
+/// subscribes to. The relay is `mosquitto_sub -t bench/relay/in` piped into
+/// `mosquitto_pub -l -t bench/relay/out`: two libmosquitto clients that do nothing but
+/// pass the line on, so it is the two broker hops of the plexus path with nothing in
+/// between. One `mosquitto_sub` subscribes to the bare topic, the relay's output and
+/// the heater's command topic and stamps each message with its arrival time
+/// (`-F '%U %t %p'`, the wall clock in nanoseconds). A sample is the time from writing a
+/// line to its arrival stamp; the paths take turns, one message in flight at a time, so
+/// all see the same machine.
 struct BenchActuation {
     static let actuator = "heater"
     static let namespace = "plexus"
     static let bareTopic = "bench/bare"
+    static let relayInput = "bench/relay/in"
+    static let relayOutput = "bench/relay/out"
     static let sensorTopic = "bench/sensor"
     static let commandTopic = "bench/heater/set"
 
@@ -35,6 +42,9 @@ struct BenchActuation {
     let warmup: Int
     let gap: Duration
     let timeout: Duration
+    /// Whether SQLite checkpoints inside commits (its default) instead of the store's
+    /// background checkpointer: for comparison.
+    var commitCheckpoints = false
     var notes: [String] = []
 
     static var manifestYAML: String {
@@ -87,18 +97,26 @@ struct BenchActuation {
         var writers: [Int32] = []
         var deployment: Deployment?
         do {
-            deployment = try await Deployment.start(broker: broker, directory: directory)
+            deployment = try await Deployment.start(broker: broker, directory: directory, commitCheckpoints: commitCheckpoints)
+            if commitCheckpoints { notes.append("SQLite's automatic checkpoints, inside commits (--commit-checkpoints)") }
             let address = ["-V", "5", "-h", broker.host, "-p", String(broker.port)]
             let arrivals = directory + "/arrivals.txt"
             let subscriber = try Subprocess.launch(
-                mosquittoSub, address + ["-i", "bench-actuation-sub", "-q", "1", "-t", Self.bareTopic, "-t", Self.commandTopic, "-F", "%U %t %p"],
+                mosquittoSub,
+                address + [
+                    "-i", "bench-actuation-sub", "-q", "1", "-t", Self.bareTopic, "-t", Self.relayOutput, "-t", Self.commandTopic,
+                    "-F", "%U %t %p",
+                ],
                 stdout: arrivals, stderr: directory + "/sub.err")
             processes.append(subscriber)
             try await waitForSubscription(broker, clientID: "bench-actuation-sub", topic: Self.commandTopic)
             var lines = try ArrivalReader(path: arrivals)
+            processes += try Self.startRelay(
+                mosquittoSub: mosquittoSub, mosquittoPub: mosquittoPub, address: address, directory: directory)
+            try await waitForSubscription(broker, clientID: "bench-relay-in", topic: Self.relayInput)
 
             var publishers: [String: Int32] = [:]
-            for (name, topic) in [("bare", Self.bareTopic), ("sensor", Self.sensorTopic)] {
+            for (name, topic) in [("bare", Self.bareTopic), ("relay", Self.relayInput), ("sensor", Self.sensorTopic)] {
                 let fifo = directory + "/\(name).fifo"
                 let descriptor = try Self.makeFIFO(fifo)
                 writers.append(descriptor)
@@ -109,9 +127,10 @@ struct BenchActuation {
                         stderr: directory + "/pub-\(name).err"))
             }
 
-            progress("waiting for the agent and both publishers")
+            progress("waiting for the agent, the relay and the publishers")
+            let paths = [("bare", Self.bareTopic), ("relay", Self.relayOutput), ("sensor", Self.commandTopic)]
             var sequence = 0
-            for (name, topic) in [("bare", Self.bareTopic), ("sensor", Self.commandTopic)] {
+            for (name, topic) in paths {
                 let deadline = ContinuousClock.now + .seconds(30)
                 var arrived = false
                 while !arrived {
@@ -125,28 +144,23 @@ struct BenchActuation {
             }
 
             progress("timing \(samples) commands on each path (after \(warmup) warm-up rounds)")
-            var bare: [Double] = []
-            var plexus: [Double] = []
-            bare.reserveCapacity(samples)
-            plexus.reserveCapacity(samples)
+            var times: [String: [Double]] = [:]
+            for (name, _) in paths { times[name, default: []].reserveCapacity(samples) }
             for round in 0..<(warmup + samples) {
-                // Alternate which path goes first, so neither always follows the other.
-                let order = round % 2 == 0 ? [("bare", Self.bareTopic), ("sensor", Self.commandTopic)] : [("sensor", Self.commandTopic), ("bare", Self.bareTopic)]
-                for (name, topic) in order {
+                // Rotate which path goes first, so none always follows the same one.
+                let first = round % paths.count
+                for (name, topic) in paths[first...] + paths[..<first] {
                     sequence += 1
                     let sent = try Self.send(sequence, to: publishers[name]!)
                     guard let arrival = try await lines.wait(topic: topic, sequence: sequence, timeout: timeout) else {
                         throw CLIError("message \(sequence) did not arrive on \(topic) within \(timeout)")
                     }
-                    if round >= warmup {
-                        let milliseconds = Double(arrival - sent) / 1e6
-                        if name == "bare" { bare.append(milliseconds) } else { plexus.append(milliseconds) }
-                    }
+                    if round >= warmup { times[name, default: []].append(Double(arrival - sent) / 1e6) }
                     try await Task.sleep(for: gap)
                 }
                 if (round + 1) % 1000 == 0 { progress("\(round + 1) rounds") }
             }
-            notes.append(try await deployment!.verify(expectedCommands: plexus.count + warmup))
+            notes.append(try await deployment!.verify(expectedCommands: samples + warmup))
             lines.finish()
             for descriptor in writers { close(descriptor) }
             writers = []
@@ -158,9 +172,13 @@ struct BenchActuation {
                     plexus bench actuation: \(BenchResult.grouped(samples)) commands per path, one at a time, \(gap) apart; \
                     Mosquitto on 127.0.0.1:\(broker.port), \(ProcessInfo.processInfo.activeProcessorCount) cores
                     """,
-                bare: LatencySeries(path: "bare", route: "mosquitto_pub -l → Mosquitto → mosquitto_sub", milliseconds: bare),
+                bare: LatencySeries(path: "bare", route: "mosquitto_pub -l → Mosquitto → mosquitto_sub", milliseconds: times["bare"] ?? []),
+                relay: LatencySeries(
+                    path: "relay", route: "mosquitto_pub -l → Mosquitto → mosquitto_sub | mosquitto_pub -l → Mosquitto → mosquitto_sub",
+                    milliseconds: times["relay"] ?? []),
                 plexus: LatencySeries(
-                    path: "plexus", route: "mosquitto_pub -l → Mosquitto → agent → gate → Mosquitto → mosquitto_sub", milliseconds: plexus),
+                    path: "plexus", route: "mosquitto_pub -l → Mosquitto → agent → gate → Mosquitto → mosquitto_sub",
+                    milliseconds: times["sensor"] ?? []),
                 notes: notes)
         } catch {
             for descriptor in writers { close(descriptor) }
@@ -177,6 +195,30 @@ struct BenchActuation {
         while !broker.log.contains("\(clientID) 1 \(topic)") {
             guard ContinuousClock.now < deadline else { throw CLIError("mosquitto_sub did not subscribe within 20 s") }
             try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// Starts the relay: `mosquitto_sub -t bench/relay/in` writing into a FIFO that
+    /// `mosquitto_pub -l -t bench/relay/out` reads, both at QoS 1 as the agent's
+    /// subscription and the gate's commands are. (A pipe, not `sh -c '… | …'`, so the bench
+    /// owns both processes and stops them.)
+    private static func startRelay(mosquittoSub: String, mosquittoPub: String, address: [String], directory: String) throws -> [Subprocess] {
+        let fifo = directory + "/relay-pipe.fifo"
+        guard mkfifo(fifo, 0o600) == 0 else { throw CLIError("cannot make the FIFO \(fifo): \(String(cString: strerror(errno)))") }
+        // A read end held while the subscriber opens the write end, so its open does not wait.
+        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
+        guard reader >= 0 else { throw CLIError("cannot open \(fifo): \(String(cString: strerror(errno)))") }
+        defer { close(reader) }
+        let input = try Subprocess.launch(
+            mosquittoSub, address + ["-i", "bench-relay-in", "-q", "1", "-t", relayInput], stdout: fifo, stderr: directory + "/relay-sub.err")
+        do {
+            let output = try Subprocess.launch(
+                mosquittoPub, address + ["-i", "bench-relay-out", "-q", "1", "-t", relayOutput, "-l"], stdin: fifo,
+                stderr: directory + "/relay-pub.err")
+            return [input, output]
+        } catch {
+            input.terminate()
+            throw error
         }
     }
 
@@ -221,13 +263,14 @@ private struct Deployment {
     let gateTask: Task<Void, any Error>
     let runtimeTask: Task<Void, any Error>
 
-    static func start(broker: MosquittoBroker, directory: String) async throws -> Deployment {
+    static func start(broker: MosquittoBroker, directory: String, commitCheckpoints: Bool) async throws -> Deployment {
         let manifest = try Manifest.parse(
             yaml: BenchActuation.manifestYAML, fileName: "bench-actuation.yaml", baseDirectory: directory, environment: [:])
         var logger = Logger(label: "plexus.bench")
         logger.logLevel = .warning
         var memoryConfiguration = MemoryConfiguration()
         memoryConfiguration.logger = logger
+        if commitCheckpoints { memoryConfiguration.checkpointing = nil }
         let store = try MemoryStore(path: directory + "/memory.sqlite", configuration: memoryConfiguration)
         var configuration = try MQTTClientConfiguration(url: broker.url, clientID: "")
         configuration.logger = logger
@@ -270,6 +313,9 @@ private struct Deployment {
 private struct ArrivalReader {
     let descriptor: Int32
     var pending: [UInt8] = []
+    /// Reused by every read: the reader polls every 100 µs in the bench's own process,
+    /// beside the deployment it times, so it allocates nothing per poll.
+    var buffer = [UInt8](repeating: 0, count: 65_536)
     /// Arrivals read but not yet asked for: (topic, seq) → nanoseconds.
     var arrived: [String: Int64] = [:]
 
@@ -295,7 +341,7 @@ private struct ArrivalReader {
     }
 
     private mutating func readAvailable() {
-        var buffer = [UInt8](repeating: 0, count: 65_536)
+        let descriptor = descriptor
         while true {
             let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             guard count > 0 else { break }
