@@ -9,10 +9,12 @@ public enum MessageDirection: String, Sendable, Hashable, Codable, CaseIterable 
 
 /// One entry of the message log: a message an agent received or sent.
 ///
-/// Context messages keep their full CloudEvents JSON (``envelope``), so they can be
-/// decoded again (``contextMessage``) and searched; other MQTT messages (telemetry) keep
-/// their payload as text, and a numeric reading in it (``value``) feeds the
-/// time-window aggregates.
+/// A context message is stored as its attributes (the properties below, and a few more
+/// kept with the row) and its `data` as JSON (``body``); ``envelope`` puts its
+/// CloudEvents JSON back together and ``contextMessage`` decodes it again. Other MQTT
+/// messages (telemetry) keep their payload as text (``body``, which is also their
+/// ``envelope``), and a numeric reading in it (``value``) feeds the time-window
+/// aggregates.
 public struct LoggedMessage: Sendable, Hashable {
     /// Row id, increasing with each message logged.
     public var id: Int64
@@ -32,15 +34,30 @@ public struct LoggedMessage: Sendable, Hashable {
     /// The conversation it belongs to (its first message's id), for a context message.
     public var correlationID: String?
     public var trust: ContextMessageTrust?
-    /// CloudEvents JSON for a context message, the payload as UTF-8 text otherwise.
-    public var envelope: String
+    /// A context message's `data` as compact JSON (`nil` when it has none); another
+    /// message's payload as UTF-8 text.
+    public var body: String?
     /// A numeric reading: a payload that is a number, a JSON number or `{"value": n}`,
     /// or such context message data.
     public var value: Double?
+    /// A context message's own `time`, milliseconds since 1970 (``StoredEnvelope``).
+    var eventTime: Int64?
+    /// A context message's attributes that have no property here, as a JSON object (``StoredEnvelope``).
+    var otherAttributes: String?
 
-    /// The context message, decoded again from ``envelope``; `nil` for other messages.
+    /// CloudEvents JSON for a context message (compact, keys sorted: the form it was
+    /// logged in), the payload as UTF-8 text otherwise.
+    public var envelope: String {
+        guard messageID != nil, let event = StoredEnvelope.envelope(of: self) else { return body ?? "" }
+        return event.jsonString
+    }
+
+    /// The context message, decoded again; `nil` for other messages.
     public var contextMessage: ContextMessage? {
-        guard messageID != nil, let json = try? JSONValue(parsing: envelope) else { return nil }
+        guard messageID != nil else { return nil }
+        if let event = StoredEnvelope.envelope(of: self) { return try? ContextMessage(cloudEvent: event) }
+        // A v3 envelope kept verbatim because it did not decode when the file was migrated.
+        guard eventTime == nil, let body, let json = try? JSONValue(parsing: body) else { return nil }
         return try? ContextMessage(cloudEvent: json)
     }
 }

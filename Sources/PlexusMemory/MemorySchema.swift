@@ -1,4 +1,5 @@
 import GRDB
+import PlexusCore
 
 /// The versions of the database schema, applied in order by GRDB's `DatabaseMigrator`.
 ///
@@ -9,7 +10,7 @@ import GRDB
 /// `PLEXUS_WRITE_MEMORY_FIXTURE=1` (see `MigrationTests`).
 enum MemorySchema {
     /// Identifiers of all migrations, oldest first. The schema version is their count.
-    static let versions = ["v1", "v2", "v3"]
+    static let versions = ["v1", "v2", "v3", "v4"]
 
     /// The schema version this build writes.
     static var currentVersion: Int { versions.count }
@@ -19,6 +20,7 @@ enum MemorySchema {
         migrator.registerMigration("v1", migrate: v1)
         migrator.registerMigration("v2", migrate: v2)
         migrator.registerMigration("v3", migrate: v3)
+        migrator.registerMigration("v4", migrate: v4)
         return migrator
     }
 
@@ -231,6 +233,89 @@ enum MemorySchema {
                 content = 'message_text', content_rowid = 'id',
                 tokenize = 'unicode61 remove_diacritics 2'
             );
+            CREATE TRIGGER message_fts_delete BEFORE DELETE ON message BEGIN
+                INSERT INTO message_fts(message_fts, rowid, topic, subject, kind, source, message_id, body)
+                SELECT 'delete', id, topic, subject, kind, source, message_id, body FROM message_text WHERE id = old.id;
+            END;
+            INSERT INTO message_fts(message_fts) VALUES ('rebuild');
+            """)
+    }
+
+    /// A context message is stored as its attributes and its `data`, not as its whole
+    /// CloudEvents JSON (``StoredEnvelope``).
+    ///
+    /// Up to v3 each row kept the envelope besides the columns that already held most of
+    /// its attributes: the id, type, subject, source and trust were written twice, the
+    /// time as text, and every key of the JSON once per row; the envelope was most of
+    /// the row, and the search index had to parse it (twice, `json_valid` and
+    /// `json_extract`) to find `data`. v4 replaces `envelope` with `event_time` (the
+    /// message's own time), `attributes` (the attributes no column holds, usually
+    /// `NULL`) and `body` (`data` as JSON, or another message's payload), and the search
+    /// view reads `body` as it is (a JSON string is unquoted first, as v3 indexed it).
+    ///
+    /// The table is rebuilt (SQLite cannot drop a `NOT NULL` column in place): payload
+    /// rows are copied in SQL, and each context message's envelope is decoded and stored
+    /// the way ``AgentMemory/log(contentsOf:waitForCommit:)`` stores a new one, so old and
+    /// new rows read back alike. An envelope that does not decode (nothing the API
+    /// wrote) is kept verbatim in `body`, with `event_time` `NULL`. Row ids are kept, and
+    /// the search index is rebuilt from the new rows.
+    private static func v4(_ db: Database) throws {
+        try db.execute(sql: """
+            DROP TRIGGER message_fts_delete;
+            DROP VIEW message_text;
+            DROP INDEX message_time;
+            DROP INDEX message_correlation;
+            DROP INDEX message_agent_time;
+            ALTER TABLE message RENAME TO message_v3;
+            CREATE TABLE message (
+                id INTEGER PRIMARY KEY,
+                agent TEXT NOT NULL,
+                direction TEXT NOT NULL CHECK (direction IN ('received', 'sent')),
+                topic TEXT NOT NULL,
+                time INTEGER NOT NULL,
+                message_id TEXT,
+                kind TEXT,
+                subject TEXT,
+                source TEXT,
+                correlation_id TEXT,
+                trust TEXT,
+                event_time INTEGER,
+                attributes TEXT,
+                body TEXT,
+                value REAL
+            );
+            INSERT INTO message (id, agent, direction, topic, time, message_id, kind, subject, source, correlation_id, trust,
+                                 body, value)
+            SELECT id, agent, direction, topic, time, message_id, kind, subject, source, correlation_id, trust, envelope, value
+            FROM message_v3 WHERE message_id IS NULL;
+            """)
+        let insert = try db.makeStatement(sql: """
+            INSERT INTO message (id, agent, direction, topic, time, message_id, kind, subject, source, correlation_id, trust,
+                                 event_time, attributes, body, value)
+            SELECT id, agent, direction, topic, time, message_id, kind, subject, source, correlation_id, trust, ?, ?, ?, value
+            FROM message_v3 WHERE id = ?
+            """)
+        let rows = try Row.fetchCursor(db, sql: "SELECT id, message_id, envelope FROM message_v3 WHERE message_id IS NOT NULL ORDER BY id")
+        while let row = try rows.next() {
+            let id: Int64 = row["id"]
+            let envelope: String = row["envelope"]
+            if let json = try? JSONValue(parsing: envelope), let message = try? ContextMessage(cloudEvent: json) {
+                let stored = StoredEnvelope.columns(of: message, id: row["message_id"])
+                try insert.execute(arguments: [stored.eventTime, stored.attributes, stored.body, id])
+            } else {
+                try insert.execute(arguments: [nil, nil, envelope, id])
+            }
+        }
+        try db.execute(sql: """
+            DROP TABLE message_v3;
+            CREATE INDEX message_agent_time ON message(agent, time, topic, value);
+            CREATE INDEX message_time ON message(time);
+            CREATE INDEX message_correlation ON message(correlation_id) WHERE correlation_id IS NOT NULL;
+            CREATE VIEW message_text AS
+            SELECT id, topic, subject, kind, source, message_id,
+                   CASE WHEN message_id IS NOT NULL AND event_time IS NOT NULL AND substr(body, 1, 1) = '"' AND json_valid(body)
+                        THEN json_extract(body, '$') ELSE body END AS body
+            FROM message;
             CREATE TRIGGER message_fts_delete BEFORE DELETE ON message BEGIN
                 INSERT INTO message_fts(message_fts, rowid, topic, subject, kind, source, message_id, body)
                 SELECT 'delete', id, topic, subject, kind, source, message_id, body FROM message_text WHERE id = old.id;

@@ -5,7 +5,7 @@ import PlexusMQTT
 
 extension LoggedMessage {
     static let columns =
-        "id, agent, direction, topic, time, message_id, kind, subject, source, correlation_id, trust, envelope, value"
+        "id, agent, direction, topic, time, message_id, kind, subject, source, correlation_id, trust, event_time, attributes, body, value"
 
     init(row: Row) {
         self.init(
@@ -20,8 +20,10 @@ extension LoggedMessage {
             source: row["source"],
             correlationID: row["correlation_id"],
             trust: (row["trust"] as String?).flatMap(ContextMessageTrust.init(rawValue:)),
-            envelope: row["envelope"],
-            value: row["value"])
+            body: row["body"],
+            value: row["value"],
+            eventTime: row["event_time"],
+            otherAttributes: row["attributes"])
     }
 }
 
@@ -68,13 +70,21 @@ public struct MessageLogEntry: Sendable {
     public static func context(
         _ message: ContextMessage, topic: String, direction: MessageDirection, time: Date? = nil
     ) -> MessageLogEntry {
-        MessageLogEntry(
+        let id = message.id.string
+        let stored = StoredEnvelope.columns(of: message, id: id)
+        return MessageLogEntry(
             row: MessageRow(
-                agent: "", direction: direction, topic: topic, time: 0, messageID: message.id.string,
-                kind: message.kind.rawValue, subject: message.subject, source: message.source,
-                correlationID: message.conversationID, trust: message.trust.rawValue,
-                envelope: message.cloudEvent.jsonString, value: NumericReading.value(of: message.data)),
+                agent: "", direction: direction, topic: topic, time: 0, messageID: id, kind: message.kind.rawValue,
+                subject: message.subject, source: message.source, correlationID: message.correlationID ?? id,
+                trust: message.trust.rawValue, eventTime: stored.eventTime, attributes: stored.attributes, body: stored.body,
+                value: NumericReading.value(of: message.data)),
             date: time)
+    }
+
+    /// The columns this entry fills beyond its attributes: what `plexus bench memory`
+    /// hands its `sqlite3` peer, so that the peer inserts exactly the rows the store does.
+    package var storedColumns: (eventTime: Int64?, attributes: String?, body: String?, value: Double?) {
+        (row.eventTime, row.attributes, row.body, row.value)
     }
 
     /// Another MQTT message (telemetry, a command), its payload kept as UTF-8 text; a
@@ -84,7 +94,8 @@ public struct MessageLogEntry: Sendable {
         return MessageLogEntry(
             row: MessageRow(
                 agent: "", direction: direction, topic: message.topic, time: 0, messageID: nil, kind: nil, subject: nil,
-                source: nil, correlationID: nil, trust: nil, envelope: text, value: NumericReading.value(ofPayload: text)),
+                source: nil, correlationID: nil, trust: nil, eventTime: nil, attributes: nil, body: text,
+                value: NumericReading.value(ofPayload: text)),
             date: time)
     }
 }

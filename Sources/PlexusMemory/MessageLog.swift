@@ -17,8 +17,11 @@ struct MessageRow: Sendable {
     var source: String?
     var correlationID: String?
     var trust: String?
-    /// CloudEvents JSON for a context message, the payload as text otherwise.
-    var envelope: String
+    /// A context message's own time, its other attributes and its data (``StoredEnvelope``).
+    var eventTime: Int64?
+    var attributes: String?
+    /// A context message's data as JSON (`nil` for none), the payload as text otherwise.
+    var body: String?
     var value: Double?
 
     /// What a failure report calls this write.
@@ -33,8 +36,8 @@ struct MessageRow: Sendable {
 enum MessageLog {
     static let insertSQL = """
         INSERT INTO message (agent, direction, topic, time, message_id, kind, subject, source, correlation_id, trust,
-                             envelope, value)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                             event_time, attributes, body, value)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
 
     /// Indexes the rows `first...last` for search. The view is the one definition of
@@ -48,7 +51,7 @@ enum MessageLog {
     /// without triggers: if it fails, it leaves nothing behind, so no savepoint is needed.
     ///
     /// Binds with SQLite's own calls rather than `StatementArguments`: this runs once per
-    /// logged message on the single writer thread, where boxing twelve values into
+    /// logged message on the single writer thread, where boxing fourteen values into
     /// existentials cost a fifth of the time the insert itself takes.
     static func insert(_ row: MessageRow, with statement: Statement, in db: Database) throws -> Int64 {
         let handle = statement.sqliteStatement
@@ -63,8 +66,10 @@ enum MessageLog {
         bind(row.source, at: 8, in: handle)
         bind(row.correlationID, at: 9, in: handle)
         bind(row.trust, at: 10, in: handle)
-        bind(row.envelope, at: 11, in: handle)
-        if let value = row.value { sqlite3_bind_double(handle, 12, value) } else { sqlite3_bind_null(handle, 12) }
+        if let eventTime = row.eventTime { sqlite3_bind_int64(handle, 11, eventTime) } else { sqlite3_bind_null(handle, 11) }
+        bind(row.attributes, at: 12, in: handle)
+        bind(row.body, at: 13, in: handle)
+        if let value = row.value { sqlite3_bind_double(handle, 14, value) } else { sqlite3_bind_null(handle, 14) }
         let code = sqlite3_step(handle)
         guard code == SQLITE_DONE else {
             let message = String(cString: sqlite3_errmsg(db.sqliteConnection))

@@ -66,6 +66,9 @@ enum FixtureContent {
         #expect(messages.count == 2)
         #expect(messages.contains { $0.value == 21.5 && $0.topic == "home/hall/temperature" })
         #expect(messages.contains { $0.contextMessage == (try? message) })
+        // v4: the envelope is rebuilt from the row, the same JSON as the message encodes to.
+        #expect(messages.contains { $0.envelope == (try? message)?.cloudEvent.jsonString })
+        #expect(messages.contains { $0.envelope == "21.5" && $0.body == "21.5" })
         #expect(try await memory.fact(subject: "home/hall", predicate: "temperature")?.value == 21.5)
         #expect(try await memory.fact(subject: "home/hall", predicate: "temperature", asOf: time)?.value == 20)
         #expect(try await memory.fact(subject: "home/hall", predicate: "dew_point")?.messageID == (try message).id.string)
@@ -116,6 +119,69 @@ struct MigrationTests {
         try await FixtureContent.verify(store, version: version)
         // Still writable after migrating.
         try await store.memory(for: "fixture").remember(subject: "after", predicate: "migration", value: true)
+        await store.close()
+    }
+
+    /// v3 → v4 turns each stored envelope into columns: odd messages (every optional
+    /// attribute, extensions, data of every JSON type) come back exactly, an envelope
+    /// that does not decode is kept verbatim, and the rebuilt search index is consistent.
+    @Test func v4KeepsEveryEnvelopeOfAV3File() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file()
+        try FileManager.default.copyItem(atPath: FixtureContent.file(version: 3), toPath: path)
+        let odd = try StoredEnvelopeTests.oddMessages()
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            let first = (try Int64.fetchOne(db, sql: "SELECT max(id) FROM message") ?? 0) + 1
+            for message in odd {
+                try db.execute(
+                    sql: """
+                        INSERT INTO message (agent, direction, topic, time, message_id, kind, subject, source, correlation_id, trust,
+                                             envelope, value)
+                        VALUES ('odd', 'received', ?, 1700000000000, ?, ?, ?, ?, ?, ?, ?, NULL)
+                        """,
+                    arguments: [
+                        "plexus/knowledge/" + message.subject, message.id.string, message.kind.rawValue, message.subject, message.source,
+                        message.conversationID, message.trust.rawValue, message.cloudEvent.jsonString,
+                    ])
+            }
+            // Not a valid envelope (nothing the API writes), and a payload row.
+            try db.execute(sql: """
+                INSERT INTO message (agent, direction, topic, time, message_id, kind, subject, source, correlation_id, trust, envelope)
+                VALUES ('odd', 'received', 'x/y', 1700000000001, '01KA00000000000000000000ZZ', 'alert', 'x/y', 'junk', NULL, NULL,
+                        '{"id":"not a ulid","data":"unreadable envelope"}');
+                INSERT INTO message (agent, direction, topic, time, envelope, value)
+                VALUES ('odd', 'sent', 'devices/lamp/set', 1700000000002, 'ON please', NULL);
+                """)
+            try db.execute(
+                sql: """
+                    INSERT INTO message_fts (rowid, topic, subject, kind, source, message_id, body)
+                    SELECT id, topic, subject, kind, source, message_id, body FROM message_text WHERE id >= ?
+                    """,
+                arguments: [first])
+        }
+        try queue.close()
+
+        let store = try MemoryStore(path: path)
+        let memory = store.memory(for: "odd")
+        let logged = try await memory.recentMessages(limit: 100).sorted { $0.id < $1.id }
+        #expect(logged.count == odd.count + 2)
+        for (message, entry) in zip(odd, logged) {
+            #expect(entry.contextMessage == message, "\(message)")
+            #expect(entry.envelope == message.cloudEvent.jsonString)
+        }
+        let unreadable = logged[odd.count]
+        #expect(unreadable.envelope == #"{"id":"not a ulid","data":"unreadable envelope"}"#, "kept verbatim")
+        #expect(unreadable.contextMessage == nil)
+        #expect(logged[odd.count + 1].envelope == "ON please")
+        try store.writeNow { db in try db.execute(sql: "INSERT INTO message_fts(message_fts, rank) VALUES ('integrity-check', 1)") }
+        #expect(try await memory.search("quotes", in: .messages).count == 1)
+        #expect(try await memory.search("unreadable", in: .messages).count == 1)
+        #expect(try await memory.search("please", in: .messages).count == 1)
+        // Deleting reads the same view the index was rebuilt from: the index stays consistent.
+        #expect(try await store.prune(RetentionPolicy(messages: .init(maximumRows: 0))).messages == odd.count + 4)
+        try store.writeNow { db in try db.execute(sql: "INSERT INTO message_fts(message_fts, rank) VALUES ('integrity-check', 1)") }
+        #expect(try await memory.search("quotes", in: .messages).isEmpty)
         await store.close()
     }
 

@@ -162,7 +162,7 @@ struct MemoryBench {
                 run: "log rows", tool: "plexus", rows: data.rows, seconds: logSeconds,
                 note: "AgentMemory.log(contentsOf:), \(Self.mailboxBatch) messages of one agent per call as the runtime logs a mailbox batch, "
                     + "unawaited; \(afterLog.writes.batches) transactions (largest \(afterLog.writes.largestBatch)); "
-                    + "timed: encoding each message's CloudEvents JSON, queueing, inserting, indexing, committing; not making the messages"),
+                    + "timed: encoding each message's data as JSON, queueing, inserting, indexing, committing; not making the messages"),
             MemoryWriteResult(
                 run: "log rows", tool: "plexus, 1 per call", rows: data.rows, seconds: singleSeconds,
                 note: "AgentMemory.log, one call per message, unawaited; \(afterSingle.writes.batches) transactions (largest \(afterSingle.writes.largestBatch))"),
@@ -329,19 +329,27 @@ struct MemoryBench {
         let chunk = 500
         var index = 0
         while index < data.rows {
-            var sql = "INSERT INTO message (agent, direction, topic, time, message_id, kind, subject, source, correlation_id, trust, envelope, value) VALUES\n"
+            var sql = """
+                INSERT INTO message (agent, direction, topic, time, message_id, kind, subject, source, correlation_id, trust,
+                                     event_time, attributes, body, value) VALUES
+
+                """
             let end = min(index + chunk, data.rows)
             for position in index..<end {
                 let row = try data.row(position)
                 let message = row.message
+                // What the store stores for the message (schema v4): its attributes in
+                // columns, `data` as JSON, the rest as a small JSON object.
+                let stored = MessageLogEntry.context(message, topic: row.topic, direction: .received).storedColumns
                 sql += "(\(Self.quote(row.agent)),\(Self.quote(row.direction)),\(Self.quote(row.topic)),\(row.time),"
                     + "\(Self.quote(message.id.string)),\(Self.quote(message.kind.rawValue)),\(Self.quote(message.subject)),"
                     + "\(Self.quote(message.source)),\(Self.quote(message.conversationID)),\(Self.quote(message.trust.rawValue)),"
-                    + "\(Self.quote(message.cloudEvent.jsonString)),\(row.value))"
+                    + "\(Self.literal(stored.eventTime)),\(Self.literal(stored.attributes)),\(Self.literal(stored.body)),"
+                    + "\(Self.literal(stored.value)))"
                 sql += position == end - 1 ? ";\n" : ",\n"
             }
             // The same search indexing as the store's writer does for each run of rows
-            // (schema v3 has no insert trigger): ids are 1…rows in an empty table.
+            // (no insert trigger since schema v3): ids are 1…rows in an empty table.
             sql += """
                 INSERT INTO message_fts (rowid, topic, subject, kind, source, message_id, body)
                 SELECT id, topic, subject, kind, source, message_id, body FROM message_text WHERE id BETWEEN \(index + 1) AND \(end);
@@ -379,6 +387,10 @@ struct MemoryBench {
     static func quote(_ text: String) -> String {
         "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
     }
+
+    static func literal(_ text: String?) -> String { text.map(quote) ?? "NULL" }
+    static func literal(_ number: Int64?) -> String { number.map { String($0) } ?? "NULL" }
+    static func literal(_ number: Double?) -> String { number.map { String($0) } ?? "NULL" }
 
     static func sqliteCLIVersion(_ sqlite3: String) -> String {
         let out = NSTemporaryDirectory() + "plexus-sqlite3-version-\(ProcessInfo.processInfo.processIdentifier)"
@@ -490,7 +502,7 @@ struct MemoryBench {
     }
 
     /// The first `count` rows as JSON lines for the LangGraph script: topic, direction,
-    /// agent, time and the CloudEvents envelope, as our log stores them.
+    /// agent, time and the CloudEvents envelope: the message as the agent has it.
     private func writeLangGraphRows(_ count: Int, to file: String) throws {
         let writer = try SQLFileWriter(file)
         for index in 0..<count {
