@@ -625,8 +625,8 @@ extension ClientState {
                 client.logger.error("a queued QoS 0 message could not be sent", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
             }
         }
+        // A new channel reads; the lock's updateReading() pauses it if a route is behind.
         readingPaused = false
-        updateReading()
         emit(.connected(result))
         return result
     }
