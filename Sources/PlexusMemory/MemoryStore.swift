@@ -285,6 +285,9 @@ public final class MemoryStore: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // Keep the WAL from staying large after a burst, once checkpointed.
             try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
+            // Searches keep small per-connection tables in `temp` (``SearchSnippets``,
+            // ``TermVocabulary``): in memory, never a file.
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
             // Readers map the file instead of copying each page out of the kernel: a
             // search touches a few pages per match (the index entry's document sizes, the
             // row's agent), and with SQLite's 2 MiB page cache each was a read(2) call.

@@ -264,13 +264,18 @@ final class FrequencyCollector: MatchVisitor {
         var count = 0
         let code = Self.frequency(of: 0, api, context, into: &count)
         guard code == SQLITE_OK else { return code }
+        add(count, in: rowid)
+        return SQLITE_OK
+    }
+
+    /// Notes that the phrase occurs `count` times in row `rowid`.
+    func add(_ count: Int, in rowid: Int64) {
         guard count < Int(UInt16.max) else {
             overflowed = true
-            return SQLITE_OK
+            return
         }
         let chunk = rowid / RowValues.chunkSize
         chunks[chunk, default: [UInt16](repeating: 0, count: Int(RowValues.chunkSize))][Int(rowid - chunk * RowValues.chunkSize)] = UInt16(count)
-        return SQLITE_OK
     }
 }
 

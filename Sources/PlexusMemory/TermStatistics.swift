@@ -200,6 +200,9 @@ final class TermStatistics: Sendable {
                 db.cachedStatement(sql: "SELECT count(*) FROM \(index) WHERE \(index) MATCH ? AND rowid > ?"),
                 arguments: [phrase, bound]) ?? 0
         }
+        if let token = try TermVocabulary.token(of: phrase, in: db) {
+            return try TermVocabulary.documentFrequency(of: token, index: index, in: db)
+        }
         return try Int64.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM \(index) WHERE \(index) MATCH ?"), arguments: [phrase]) ?? 0
     }
 
@@ -214,7 +217,11 @@ final class TermStatistics: Sendable {
         }
         if let kept, kept.through >= maximumRowid { return kept }
         let collector = FrequencyCollector()
-        try SearchRank.run(collector, index: index, match: phrase, after: kept?.through, in: db)
+        if kept == nil, let token = try TermVocabulary.token(of: phrase, in: db) {
+            try TermVocabulary.occurrences(of: token, index: index, in: db) { collector.add($1, in: $0) }
+        } else {
+            try SearchRank.run(collector, index: index, match: phrase, after: kept?.through, in: db)
+        }
         guard !collector.overflowed else { return nil }
         var chunks = kept?.chunks ?? [:]
         for (chunk, values) in collector.chunks {
