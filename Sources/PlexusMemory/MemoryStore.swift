@@ -288,6 +288,7 @@ public final class MemoryStore: Sendable {
             // Searches keep small per-connection tables in `temp` (``SearchSnippets``,
             // ``TermVocabulary``): in memory, never a file.
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            try SearchSnippets.prepare(db)
             // Readers map the file instead of copying each page out of the kernel: a
             // search touches a few pages per match (the index entry's document sizes, the
             // row's agent), and with SQLite's 2 MiB page cache each was a read(2) call.

@@ -19,10 +19,15 @@ enum SearchSnippets {
         of rowids: [Int64], in table: SearchTable, match: String, db: Database
     ) throws -> [Int64: (row: Row, snippet: String)] {
         guard !rowids.isEmpty else { return [:] }
-        try db.cachedStatement(sql: table.scratchSQL).execute()
+        // Rolled back, not deleted: the scratch index is empty again without FTS5
+        // writing the rows' removal (and merging it) on every search.
+        try db.cachedStatement(sql: "SAVEPOINT plexus_snippets").execute()
+        defer {
+            try? db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT plexus_snippets").execute()
+            try? db.cachedStatement(sql: "RELEASE SAVEPOINT plexus_snippets").execute()
+        }
         let list = "[" + rowids.map(String.init).joined(separator: ",") + "]"
         try db.cachedStatement(sql: table.fillScratchSQL).execute(arguments: [list])
-        defer { try? db.cachedStatement(sql: "DELETE FROM temp.\(table.scratch)").execute() }
         var found: [Int64: (row: Row, snippet: String)] = [:]
         let rows = try Row.fetchCursor(db.cachedStatement(sql: table.scratchRowsSQL), arguments: [match])
         while let row = try rows.next() {
@@ -30,13 +35,22 @@ enum SearchSnippets {
         }
         return found
     }
+
+    /// Makes a connection's scratch indexes and vocabulary tables (all in `temp`, so a
+    /// read-only connection can too), once, when it opens.
+    static func prepare(_ db: Database) throws {
+        for table in SearchTable.allCases {
+            try db.execute(sql: table.scratchSQL)
+        }
+        try TermVocabulary.prepare(db)
+    }
 }
 
 extension SearchTable {
     /// The scratch index of this table's hits (``SearchSnippets``).
     var scratch: String { self == .messages ? "message_fts_hits" : "fact_fts_hits" }
 
-    /// Makes the scratch index if the connection has none: the search index's columns,
+    /// Makes the scratch index: the search index's columns,
     /// in its order, and its tokenizer (``TermVocabulary/tokenizer``), content kept.
     var scratchSQL: String {
         let columns = self == .messages ? "topic, subject, kind, source, message_id, body" : "subject, predicate, value"

@@ -14,8 +14,8 @@ import GRDBSQLite
 /// FTS5's own, so they are exact, deleted rows included (FTS5 merges the deletes into
 /// what it reads, for both).
 ///
-/// The tables are per connection, in its `temp` schema, made the first time they are
-/// needed; they store nothing. A phrase they cannot answer (a prefix, several tokens)
+/// The tables are per connection, in its `temp` schema, made when it opens
+/// (``SearchSnippets/prepare(_:)``); they store nothing. A phrase they cannot answer (a prefix, several tokens)
 /// is counted by `MATCH` as before.
 enum TermVocabulary {
     /// The tokenizer of both search indexes, as the schema declares it
@@ -34,14 +34,12 @@ enum TermVocabulary {
 
     /// The number of rows of `index` holding `token`.
     static func documentFrequency(of token: String, index: String, in db: Database) throws -> Int64 {
-        try prepare(index, in: db)
-        return try Int64.fetchOne(db.cachedStatement(sql: "SELECT doc FROM temp.\(index)_rows WHERE term = ?"), arguments: [token]) ?? 0
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT doc FROM temp.\(index)_rows WHERE term = ?"), arguments: [token]) ?? 0
     }
 
     /// Calls `visit` with each row holding `token` and the times it occurs there
     /// (all columns), in rowid order.
     static func occurrences(of token: String, index: String, in db: Database, _ visit: (Int64, Int) -> Void) throws {
-        try prepare(index, in: db)
         let statement = try db.cachedStatement(sql: "SELECT doc FROM temp.\(index)_instances WHERE term = ?")
         let handle = statement.sqliteStatement
         sqlite3_reset(handle)
@@ -68,12 +66,15 @@ enum TermVocabulary {
         if count > 0 { visit(row, count) }
     }
 
-    /// Makes the connection's vocabulary tables of `index`, if it has none yet.
-    private static func prepare(_ index: String, in db: Database) throws {
-        try db.execute(
-            sql: """
-                CREATE VIRTUAL TABLE IF NOT EXISTS temp.\(index)_rows USING fts5vocab(main, '\(index)', 'row');
-                CREATE VIRTUAL TABLE IF NOT EXISTS temp.\(index)_instances USING fts5vocab(main, '\(index)', 'instance');
-                """)
+    /// Makes the connection's vocabulary tables of both indexes, when it opens (they
+    /// find their index when read, so a new file's migrations may come after).
+    static func prepare(_ db: Database) throws {
+        for index in ["message_fts", "fact_fts"] {
+            try db.execute(
+                sql: """
+                    CREATE VIRTUAL TABLE IF NOT EXISTS temp.\(index)_rows USING fts5vocab(main, '\(index)', 'row');
+                    CREATE VIRTUAL TABLE IF NOT EXISTS temp.\(index)_instances USING fts5vocab(main, '\(index)', 'instance');
+                    """)
+        }
     }
 }

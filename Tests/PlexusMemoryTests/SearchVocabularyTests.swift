@@ -1,0 +1,129 @@
+import Foundation
+import GRDB
+import PlexusCore
+import Testing
+
+@testable import PlexusMemory
+
+/// The cheaper sources a search reads: a word's rows through FTS5's `fts5vocab` tables
+/// (``TermVocabulary``) and the best hits' snippets from a scratch index of those rows
+/// (``SearchSnippets``). Each must give exactly what the `MATCH` query it replaces gives.
+@Suite("Search vocabulary and snippets", .timeLimit(.minutes(1)))
+struct SearchVocabularyTests {
+    let directory: TemporaryDirectory
+    let store: MemoryStore
+
+    init() throws {
+        directory = try TemporaryDirectory()
+        store = try MemoryStore(path: directory.file())
+    }
+
+    /// Words that fold (case, diacritics), repeat within a row and across columns.
+    func logMessages() async throws {
+        let texts = [
+            "Café smoke smoke", "CAFE cafe", "smoke in the hall", "café café café", "nothing here",
+            "Smoke SMOKE smoke", "hall café",
+        ]
+        for (index, text) in texts.enumerated() {
+            try await store.memory(for: "a").log(
+                try contextMessage(subject: index % 2 == 0 ? "home/café" : "home/hall", data: ["text": .string(text)]),
+                topic: "plexus/knowledge/home/room\(index)", direction: .received)
+        }
+        try await store.flush()
+    }
+
+    /// Per row, how often FTS5 finds `phrase` in it: the reference, through MATCH and the
+    /// rank function's own collector.
+    func matchedFrequencies(_ phrase: String) async throws -> [Int64: UInt16] {
+        try await store.read { db in
+            let collector = FrequencyCollector()
+            try SearchRank.run(collector, index: "message_fts", match: phrase, in: db)
+            var found: [Int64: UInt16] = [:]
+            for (chunk, values) in collector.chunks {
+                for (offset, value) in values.enumerated() where value != 0 {
+                    found[chunk * RowValues.chunkSize + Int64(offset)] = value
+                }
+            }
+            return found
+        }
+    }
+
+    @Test func aWordsCountAndFrequenciesAreThoseMatchFinds() async throws {
+        try await logMessages()
+        for phrase in ["\"café\"", "\"CAFE\"", "\"smoke\"", "\"hall\"", "\"absent\""] {
+            let (token, vocabularyCount, matchCount, vocabularyRows) = try await store.read { db in
+                let token = try TermVocabulary.token(of: phrase, in: db)
+                var rows: [Int64: UInt16] = [:]
+                if let token {
+                    try TermVocabulary.occurrences(of: token, index: "message_fts", in: db) { rows[$0] = UInt16($1) }
+                }
+                return (
+                    token, try token.map { try TermVocabulary.documentFrequency(of: $0, index: "message_fts", in: db) },
+                    try Int64.fetchOne(db, sql: "SELECT count(*) FROM message_fts WHERE message_fts MATCH ?", arguments: [phrase]) ?? -1,
+                    rows
+                )
+            }
+            #expect(token != nil, "\(phrase) is one token")
+            #expect(vocabularyCount == matchCount, "\(phrase)")
+            #expect(vocabularyRows == (try await matchedFrequencies(phrase)), "\(phrase)")
+        }
+        // `café` and `CAFE` fold to the same token: rows 1, 2, 4 and 7 hold it (and the
+        // subject `home/café` of every other row).
+        #expect(try await store.read { db in try TermVocabulary.token(of: "\"CAFE\"", in: db) } == "cafe")
+    }
+
+    @Test func phrasesTheVocabularyCannotAnswerAreLeftToMatch() async throws {
+        try await logMessages()
+        try await store.read { db in
+            #expect(try TermVocabulary.token(of: "\"caf\"*", in: db) == nil, "a prefix")
+            #expect(try TermVocabulary.token(of: "\"smoke-hall\"", in: db) == nil, "two tokens")
+            #expect(try TermVocabulary.token(of: "\"--\"", in: db) == nil, "no token")
+        }
+        // Searches with them still rank and count as MATCH does.
+        for query: SearchQuery in ["caf* smoke", "smoke-hall", .anyWord("café hall")] {
+            let hits = try await store.search(query, in: .messages)
+            let expected = try await store.read { db in
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM message_fts WHERE message_fts MATCH ?", arguments: [query.matchExpression!]) ?? -1
+            }
+            #expect(hits.count == expected, "\(query)")
+        }
+    }
+
+    /// Snippets come from the scratch index; they must be FTS5's snippets of the same rows
+    /// in the search index, repeated searches must not see each other's scratch rows, and
+    /// a read-only store (whose connections cannot write the file) makes them too.
+    @Test func snippetsAreThoseOfTheSearchIndexAlsoReadOnly() async throws {
+        try await logMessages()
+        try await store.memory(for: "a").remember(subject: "home/café", predicate: "smoke", value: .string("Smoke seen at the café"))
+        try await store.flush()
+        let expected = try await store.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT rowid, snippet(message_fts, -1, '[', ']', '…', 16) AS excerpt FROM message_fts
+                    WHERE message_fts MATCH '"smoke" OR "café"'
+                    """
+            ).reduce(into: [Int64: String]()) { $0[$1["rowid"]] = $1["excerpt"] }
+        }
+        func snippets(_ store: MemoryStore) async throws -> [Int64: String] {
+            try await store.search("smoke café", in: .all, limit: 20).reduce(into: [Int64: String]()) { found, hit in
+                if case .message(let message) = hit.item { found[message.id] = hit.snippet }
+            }
+        }
+        let first = try await snippets(store)
+        #expect(!first.isEmpty)
+        #expect(first.allSatisfy { expected[$0.key] == $0.value }, "\(first) against \(expected)")
+        #expect(try await snippets(store) == first, "a second search")
+        let facts = try await store.search("smoke café", in: .facts)
+        let factSnippet = try await store.read { db in
+            try String.fetchOne(
+                db, sql: "SELECT snippet(fact_fts, -1, '[', ']', '…', 16) FROM fact_fts WHERE fact_fts MATCH '\"smoke\" OR \"café\"'")
+        }
+        #expect(facts.map(\.snippet) == [try #require(factSnippet)])
+        await store.close()
+
+        let readOnly = try MemoryStore(path: directory.file(), configuration: configuration { $0.openMode = .readOnly })
+        #expect(try await snippets(readOnly) == first)
+        await readOnly.close()
+    }
+}
