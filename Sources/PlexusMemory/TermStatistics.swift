@@ -200,9 +200,6 @@ final class TermStatistics: Sendable {
                 db.cachedStatement(sql: "SELECT count(*) FROM \(index) WHERE \(index) MATCH ? AND rowid > ?"),
                 arguments: [phrase, bound]) ?? 0
         }
-        if let token = try TermVocabulary.token(of: phrase, in: db) {
-            return try TermVocabulary.documentFrequency(of: token, index: index, in: db)
-        }
         return try Int64.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM \(index) WHERE \(index) MATCH ?"), arguments: [phrase]) ?? 0
     }
 

@@ -4,19 +4,19 @@ import GRDBSQLite
 /// Reads one word's rows straight from an FTS5 index, through SQLite's `fts5vocab`
 /// tables, instead of through a `MATCH` query.
 ///
-/// ``TermStatistics`` needs, once per word, how many rows hold it (BM25's document
-/// frequency) and, for a frequent word, how often it occurs in each row. Through a
-/// `MATCH` query both cost a step of the SQL virtual machine per row (and, for the
-/// frequencies, a call of `plexus_rank` per row): about 7 ms and 100 ms for a word in a
-/// quarter of 1,000,000 rows, paid by the first search with that word. `fts5vocab`
-/// walks the same lists inside FTS5: a `row` table gives the count in one step, an
-/// `instance` table one step per occurrence with nothing else to do. The figures are
-/// FTS5's own, so they are exact, deleted rows included (FTS5 merges the deletes into
-/// what it reads, for both).
+/// ``TermStatistics`` keeps, for a frequent word, how often it occurs in each row.
+/// Through a `MATCH` query that costs a step of the SQL virtual machine and a call of
+/// `plexus_rank` per row: about 100 ms for a word in a quarter of 1,000,000 rows, paid
+/// by the first search with that word. An `fts5vocab` `instance` table walks the same
+/// list inside FTS5, one step per occurrence with nothing else to do (about 45 ms).
+/// The figures are FTS5's own, so they are exact, deleted rows included (FTS5 merges
+/// the deletes into what it reads). A word's count of rows stays a `MATCH` count: for
+/// the rare words most searches hold it is as cheap, and for a frequent one the
+/// `row` table saved a quarter of it at most.
 ///
 /// The tables are per connection, in its `temp` schema, made when it opens
 /// (``SearchSnippets/prepare(_:)``); they store nothing. A phrase they cannot answer (a prefix, several tokens)
-/// is counted by `MATCH` as before.
+/// is collected by `MATCH` as before.
 enum TermVocabulary {
     /// The tokenizer of both search indexes, as the schema declares it
     /// (`tokenize = 'unicode61 remove_diacritics 2'`, ``MemorySchema``): a word is
@@ -30,11 +30,6 @@ enum TermVocabulary {
         let word = phrase.dropFirst().dropLast().replacingOccurrences(of: "\"\"", with: "\"")
         let tokens = try db.makeTokenizer(tokenizer).tokenize(query: word).filter { !$0.flags.contains(.colocated) }
         return tokens.count == 1 ? tokens[0].token : nil
-    }
-
-    /// The number of rows of `index` holding `token`.
-    static func documentFrequency(of token: String, index: String, in db: Database) throws -> Int64 {
-        try Int64.fetchOne(db.cachedStatement(sql: "SELECT doc FROM temp.\(index)_rows WHERE term = ?"), arguments: [token]) ?? 0
     }
 
     /// Calls `visit` with each row holding `token` and the times it occurs there

@@ -24,7 +24,7 @@ struct SearchVocabularyTests {
             "Café smoke smoke", "CAFE cafe", "smoke in the hall", "café café café", "nothing here",
             "Smoke SMOKE smoke", "hall café",
         ]
-        for (index, text) in texts.enumerated() {
+        for (index, text) in (texts + texts + texts).enumerated() {
             try await store.memory(for: "a").log(
                 try contextMessage(subject: index % 2 == 0 ? "home/café" : "home/hall", data: ["text": .string(text)]),
                 topic: "plexus/knowledge/home/room\(index)", direction: .received)
@@ -48,44 +48,39 @@ struct SearchVocabularyTests {
         }
     }
 
-    @Test func aWordsCountAndFrequenciesAreThoseMatchFinds() async throws {
+    @Test func aWordsFrequenciesAreThoseMatchFinds() async throws {
         try await logMessages()
         for phrase in ["\"café\"", "\"CAFE\"", "\"smoke\"", "\"hall\"", "\"absent\""] {
-            let (token, vocabularyCount, matchCount, vocabularyRows) = try await store.read { db in
+            let (token, rows) = try await store.read { db in
                 let token = try TermVocabulary.token(of: phrase, in: db)
                 var rows: [Int64: UInt16] = [:]
                 if let token {
                     try TermVocabulary.occurrences(of: token, index: "message_fts", in: db) { rows[$0] = UInt16($1) }
                 }
-                return (
-                    token, try token.map { try TermVocabulary.documentFrequency(of: $0, index: "message_fts", in: db) },
-                    try Int64.fetchOne(db, sql: "SELECT count(*) FROM message_fts WHERE message_fts MATCH ?", arguments: [phrase]) ?? -1,
-                    rows
-                )
+                return (token, rows)
             }
+            let matched = try await matchedFrequencies(phrase)
             #expect(token != nil, "\(phrase) is one token")
-            #expect(vocabularyCount == matchCount, "\(phrase)")
-            #expect(vocabularyRows == (try await matchedFrequencies(phrase)), "\(phrase)")
+            #expect(rows == matched, "\(phrase)")
+            #expect(phrase == "\"absent\"" || !rows.isEmpty)
         }
-        // `café` and `CAFE` fold to the same token: rows 1, 2, 4 and 7 hold it (and the
-        // subject `home/café` of every other row).
-        #expect(try await store.read { db in try TermVocabulary.token(of: "\"CAFE\"", in: db) } == "cafe")
+        let folded = try await store.read { db in try TermVocabulary.token(of: "\"CAFÉ\"", in: db) }
+        #expect(folded == "cafe")
     }
 
     @Test func phrasesTheVocabularyCannotAnswerAreLeftToMatch() async throws {
         try await logMessages()
-        try await store.read { db in
-            #expect(try TermVocabulary.token(of: "\"caf\"*", in: db) == nil, "a prefix")
-            #expect(try TermVocabulary.token(of: "\"smoke-hall\"", in: db) == nil, "two tokens")
-            #expect(try TermVocabulary.token(of: "\"--\"", in: db) == nil, "no token")
+        let tokens = try await store.read { db in
+            try ["\"caf\"*", "\"smoke-hall\"", "\"--\""].map { try TermVocabulary.token(of: $0, in: db) }
         }
+        #expect(tokens == [nil, nil, nil], "a prefix, two tokens, no token")
         // Searches with them still rank and count as MATCH does.
         for query: SearchQuery in ["caf* smoke", "smoke-hall", .anyWord("café hall")] {
             let hits = try await store.search(query, in: .messages)
             let expected = try await store.read { db in
                 try Int.fetchOne(db, sql: "SELECT count(*) FROM message_fts WHERE message_fts MATCH ?", arguments: [query.matchExpression!]) ?? -1
             }
-            #expect(hits.count == expected, "\(query)")
+            #expect(hits.count == min(expected, 20), "\(query)")
         }
     }
 
@@ -111,9 +106,13 @@ struct SearchVocabularyTests {
             }
         }
         let first = try await snippets(store)
-        #expect(!first.isEmpty)
+        #expect(first.count > SearchSnippets.directLimit, "made in the scratch index")
+        let one = try await store.search("smoke café", in: .messages, limit: 1)
+        #expect(one.map(\.snippet) == [try #require(first.values.first { _ in true }.map { _ in one[0].snippet })])
+        if case .message(let message) = one.first?.item { #expect(expected[message.id] == one[0].snippet, "looked up directly") }
         #expect(first.allSatisfy { expected[$0.key] == $0.value }, "\(first) against \(expected)")
-        #expect(try await snippets(store) == first, "a second search")
+        let second = try await snippets(store)
+        #expect(second == first, "a second search")
         let facts = try await store.search("smoke café", in: .facts)
         let factSnippet = try await store.read { db in
             try String.fetchOne(
@@ -123,7 +122,8 @@ struct SearchVocabularyTests {
         await store.close()
 
         let readOnly = try MemoryStore(path: directory.file(), configuration: configuration { $0.openMode = .readOnly })
-        #expect(try await snippets(readOnly) == first)
+        let readOnlySnippets = try await snippets(readOnly)
+        #expect(readOnlySnippets == first)
         await readOnly.close()
     }
 }
