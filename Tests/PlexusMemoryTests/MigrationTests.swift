@@ -84,6 +84,11 @@ enum FixtureContent {
         #expect(try await memory.search("summariser", in: .messages).count == 1)
         #expect(try await memory.search("specversion", in: .messages).isEmpty)
         try store.writeNow { db in try db.execute(sql: "INSERT INTO message_fts(message_fts, rank) VALUES ('integrity-check', 1)") }
+        // v5: the log's search index merges eight segments at a time; the facts' keeps FTS5's default.
+        let automerge = try await store.read { db in
+            try ["message_fts", "fact_fts"].map { try Int.fetchOne(db, sql: "SELECT v FROM \($0)_config WHERE k = 'automerge'") }
+        }
+        #expect(automerge == [8, nil])
         let telemetry = try await memory.telemetry(from: time.addingTimeInterval(-1), to: time.addingTimeInterval(1), window: .seconds(2))
         #expect(telemetry.first?.windows.first?.last == 21.5)
         let session = try store.sessionStore().load(clientID: "plexus-fixture")
