@@ -16,6 +16,16 @@ public struct MemoryConfiguration: Sendable {
     /// Most writes queued and not yet committed. Past it, writers wait for the batch in
     /// progress (backpressure) instead of growing memory without bound.
     public var maximumPendingWrites: Int = 20_000
+    /// How long logged messages nobody waits for may wait for company before the writer
+    /// starts their transaction. A write someone waits for (a fact, the outbox, the
+    /// actuation journal) or a full batch ends the wait at once; `.zero` never waits.
+    ///
+    /// The runtime logs what an agent receives as its handler starts: committing that at
+    /// once would hold SQLite's one write lock just when the handler may need it for
+    /// something that cannot wait, such as the gate's journal entry, which is committed
+    /// before a command goes out. Waiting a little lets that go first, and groups sparse
+    /// messages into fewer commits. The rows are queued meanwhile, as in any batch.
+    public var logCommitDelay: Duration = .milliseconds(2)
     /// Largest the database file may grow, in bytes (SQLite `max_page_count`); `nil` for
     /// no limit but the disk's. When reached, writes fail with ``MemoryError/Kind/full``.
     public var maximumSize: Int?

@@ -38,6 +38,13 @@ final class MemoryWriter: Sendable {
         let work: Work
         let waiter: CheckedContinuation<Void, any Error>?
 
+        /// Logged messages nobody waits for: they may wait for company
+        /// (``MemoryConfiguration/logCommitDelay``).
+        var mayWait: Bool {
+            guard waiter == nil, case .messages = work else { return false }
+            return true
+        }
+
         /// Rows it writes, as counted against the batch size and the pending bound.
         var rows: Int {
             switch work {
@@ -52,22 +59,37 @@ final class MemoryWriter: Sendable {
         var queue: [Pending] = []
         var queueHead = 0
         var pendingRows = 0
+        /// A drain is running, or is about to start (see `waiting`).
         var draining = false
+        /// The queue holds only writes that may wait, and a task starts the drain when
+        /// the delay is up unless another write starts it first.
+        var waiting = false
         var closed = false
         var spaceWaiters: [CheckedContinuation<Void, Never>] = []
         var counters = MemoryStatistics.Writes()
     }
 
     private enum Queued {
-        case queued(startDrain: Bool)
+        case queued(Start)
         case full
         case closed
+    }
+
+    /// What queueing a write asks of the caller.
+    private enum Start {
+        /// A drain is running or will start: nothing.
+        case none
+        /// Start the drain.
+        case now
+        /// Start the drain after ``MemoryConfiguration/logCommitDelay``.
+        case afterDelay
     }
 
     private let pool: DatabasePool
     private let path: String
     private let maximumBatchSize: Int
     private let maximumPendingWrites: Int
+    private let logCommitDelay: Duration
     private let logger: Logger
     private let state = Mutex(State())
 
@@ -76,6 +98,7 @@ final class MemoryWriter: Sendable {
         self.path = path
         self.maximumBatchSize = max(1, configuration.maximumBatchSize)
         self.maximumPendingWrites = max(1, configuration.maximumPendingWrites)
+        self.logCommitDelay = max(.zero, configuration.logCommitDelay)
         self.logger = configuration.logger
     }
 
@@ -88,7 +111,7 @@ final class MemoryWriter: Sendable {
             try await waitForRoom(work)
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 switch enqueue(Pending(work: work, waiter: continuation), evenIfFull: true) {
-                case .queued(let startDrain): if startDrain { startDraining() }
+                case .queued(let start): begin(start)
                 case .closed: continuation.resume(throwing: closedError(work))
                 case .full: preconditionFailure("enqueue(evenIfFull:) never reports full")
                 }
@@ -97,8 +120,8 @@ final class MemoryWriter: Sendable {
         }
         while true {
             switch enqueue(Pending(work: work, waiter: nil), evenIfFull: false) {
-            case .queued(let startDrain):
-                if startDrain { startDraining() }
+            case .queued(let start):
+                begin(start)
                 return
             case .closed:
                 throw closedError(work)
@@ -145,9 +168,17 @@ final class MemoryWriter: Sendable {
             state.queue.append(pending)
             state.pendingRows += pending.rows
             state.counters.queued += pending.rows
-            guard !state.draining else { return .queued(startDrain: false) }
-            state.draining = true
-            return .queued(startDrain: true)
+            let mayWait = pending.mayWait && state.pendingRows < maximumBatchSize
+            if !state.draining {
+                state.draining = true
+                guard mayWait, logCommitDelay > .zero else { return .queued(.now) }
+                state.waiting = true
+                return .queued(.afterDelay)
+            }
+            // A write that cannot wait, or a full batch, ends the wait of those before it.
+            guard state.waiting, !mayWait else { return .queued(.none) }
+            state.waiting = false
+            return .queued(.now)
         }
     }
 
@@ -167,8 +198,25 @@ final class MemoryWriter: Sendable {
         }
     }
 
-    private func startDraining() {
-        Task { await self.drain() }
+    private func begin(_ start: Start) {
+        switch start {
+        case .none:
+            break
+        case .now:
+            Task { await self.drain() }
+        case .afterDelay:
+            Task {
+                try? await Task.sleep(for: logCommitDelay)
+                // Whoever ends the wait starts the one drain: this task, or a write that
+                // could not wait (then this finds `waiting` false, or the flag of a later
+                // wait, which it ends early; either way one drain runs at a time).
+                let start = state.withLock { state in
+                    defer { state.waiting = false }
+                    return state.waiting
+                }
+                if start { await self.drain() }
+            }
+        }
     }
 
     /// Takes the next batch, up to ``maximumBatchSize`` rows (at least one write), and

@@ -5,6 +5,7 @@ import PlexusCore
 import PlexusMemory
 import PlexusMQTT
 import PlexusTesting
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -100,7 +101,8 @@ struct BenchActuation {
             deployment = try await Deployment.start(broker: broker, directory: directory, commitCheckpoints: commitCheckpoints)
             if commitCheckpoints { notes.append("SQLite's automatic checkpoints, inside commits (--commit-checkpoints)") }
             let address = ["-V", "5", "-h", broker.host, "-p", String(broker.port)]
-            let arrivals = directory + "/arrivals.txt"
+            let arrivals = directory + "/arrivals.fifo"
+            let lines = try ArrivalReader(fifo: arrivals)
             let subscriber = try Subprocess.launch(
                 mosquittoSub,
                 address + [
@@ -109,8 +111,8 @@ struct BenchActuation {
                 ],
                 stdout: arrivals, stderr: directory + "/sub.err")
             processes.append(subscriber)
+            lines.start()
             try await waitForSubscription(broker, clientID: "bench-actuation-sub", topic: Self.commandTopic)
-            var lines = try ArrivalReader(path: arrivals)
             processes += try Self.startRelay(
                 mosquittoSub: mosquittoSub, mosquittoPub: mosquittoPub, address: address, directory: directory)
             try await waitForSubscription(broker, clientID: "bench-relay-in", topic: Self.relayInput)
@@ -139,7 +141,7 @@ struct BenchActuation {
                     }
                     sequence += 1
                     _ = try Self.send(sequence, to: publishers[name]!)
-                    arrived = try await lines.wait(topic: topic, sequence: sequence, timeout: .milliseconds(500)) != nil
+                    arrived = await lines.wait(topic: topic, sequence: sequence, timeout: .milliseconds(500)) != nil
                 }
             }
 
@@ -152,7 +154,7 @@ struct BenchActuation {
                 for (name, topic) in paths[first...] + paths[..<first] {
                     sequence += 1
                     let sent = try Self.send(sequence, to: publishers[name]!)
-                    guard let arrival = try await lines.wait(topic: topic, sequence: sequence, timeout: timeout) else {
+                    guard let arrival = await lines.wait(topic: topic, sequence: sequence, timeout: timeout) else {
                         throw CLIError("message \(sequence) did not arrive on \(topic) within \(timeout)")
                     }
                     if round >= warmup { times[name, default: []].append(Double(arrival - sent) / 1e6) }
@@ -161,7 +163,6 @@ struct BenchActuation {
                 if (round + 1) % 1000 == 0 { progress("\(round + 1) rounds") }
             }
             notes.append(try await deployment!.verify(expectedCommands: samples + warmup))
-            lines.finish()
             for descriptor in writers { close(descriptor) }
             writers = []
             for process in processes { process.terminate() }
@@ -309,54 +310,96 @@ private struct Deployment {
     }
 }
 
-/// Reads `mosquitto_sub -F '%U %t %p'` lines as they are appended to its output file.
-private struct ArrivalReader {
-    let descriptor: Int32
-    var pending: [UInt8] = []
-    /// Reused by every read: the reader polls every 100 µs in the bench's own process,
-    /// beside the deployment it times, so it allocates nothing per poll.
-    var buffer = [UInt8](repeating: 0, count: 65_536)
-    /// Arrivals read but not yet asked for: (topic, seq) → nanoseconds.
-    var arrived: [String: Int64] = [:]
-
-    init(path: String) throws {
-        descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { throw CLIError("cannot read \(path): \(String(cString: strerror(errno)))") }
+/// Reads `mosquitto_sub -F '%U %t %p'` lines from a FIFO on a thread of its own,
+/// blocked in `read(2)` between lines, and hands each arrival to the sample waiting for
+/// it. Nothing polls: the bench runs in the process it measures, beside the deployment,
+/// and a poll every 100 µs took a share of the two cores and of the task pool the agent
+/// and the gate run on.
+private final class ArrivalReader: Sendable {
+    private struct State {
+        /// Arrivals read but not yet asked for: "topic seq" → nanoseconds.
+        var arrived: [String: Int64] = [:]
+        var waiter: (key: String, continuation: CheckedContinuation<Int64?, Never>)?
+        /// Waits whose timeout fired before they were registered.
+        var timedOut: Set<String> = []
+        var ended = false
     }
 
-    func finish() {
-        close(descriptor)
+    private let descriptor: Int32
+    private let state = Mutex(State())
+
+    /// Makes the FIFO and opens its read end, so the subscriber's open for writing does
+    /// not wait; ``start()`` begins reading once the subscriber is launched.
+    init(fifo: String) throws {
+        guard mkfifo(fifo, 0o600) == 0 else { throw CLIError("cannot make the FIFO \(fifo): \(String(cString: strerror(errno)))") }
+        descriptor = open(fifo, O_RDONLY | O_NONBLOCK)
+        guard descriptor >= 0 else { throw CLIError("cannot open \(fifo): \(String(cString: strerror(errno)))") }
+    }
+
+    /// Starts the reading thread; it ends (and closes the FIFO) when the subscriber exits.
+    func start() {
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
+        Thread.detachNewThread { self.readUntilEnd() }
     }
 
     /// The arrival time of `sequence` on `topic`, or nil at the timeout.
-    mutating func wait(topic: String, sequence: Int, timeout: Duration) async throws -> Int64? {
+    func wait(topic: String, sequence: Int, timeout: Duration) async -> Int64? {
         let key = "\(topic) \(sequence)"
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            readAvailable()
-            if let time = arrived.removeValue(forKey: key) { return time }
-            if ContinuousClock.now >= deadline { return nil }
-            try await Task.sleep(for: .microseconds(100))
+        let expiry = Task {
+            try await Task.sleep(for: timeout)
+            self.resolve(key, nil)
+        }
+        defer { expiry.cancel() }
+        return await withCheckedContinuation { continuation in
+            let ready = state.withLock { state -> Int64?? in
+                if let time = state.arrived.removeValue(forKey: key) { return .some(time) }
+                if state.ended || state.timedOut.remove(key) != nil { return .some(nil) }
+                state.waiter = (key, continuation)
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
         }
     }
 
-    private mutating func readAvailable() {
-        let descriptor = descriptor
+    /// Resumes the waiter for `key` with `time`, or keeps the arrival for a later wait.
+    private func resolve(_ key: String, _ time: Int64?) {
+        let waiter = state.withLock { state -> CheckedContinuation<Int64?, Never>? in
+            if let waiter = state.waiter, waiter.key == key {
+                state.waiter = nil
+                return waiter.continuation
+            }
+            if let time { state.arrived[key] = time } else { state.timedOut.insert(key) }
+            return nil
+        }
+        waiter?.resume(returning: time)
+    }
+
+    private func readUntilEnd() {
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        var pending: [UInt8] = []
         while true {
             let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
             guard count > 0 else { break }
             pending += buffer[0..<count]
+            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: pending[..<newline], as: UTF8.self)
+                pending.removeSubrange(...newline)
+                let parts = line.split(separator: " ", maxSplits: 2)
+                guard parts.count == 3, let time = Self.nanoseconds(parts[0]),
+                    case .object(let payload)? = try? JSONValue(parsing: Array(parts[2].utf8)),
+                    case .number(let seq)? = payload["seq"]
+                else { continue }
+                resolve("\(parts[1]) \(Int(seq))", time)
+            }
         }
-        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-            let line = String(decoding: pending[..<newline], as: UTF8.self)
-            pending.removeSubrange(...newline)
-            let parts = line.split(separator: " ", maxSplits: 2)
-            guard parts.count == 3, let time = Self.nanoseconds(parts[0]),
-                case .object(let payload)? = try? JSONValue(parsing: Array(parts[2].utf8)),
-                case .number(let seq)? = payload["seq"]
-            else { continue }
-            arrived["\(parts[1]) \(Int(seq))"] = time
+        close(descriptor)
+        let waiter = state.withLock { state -> CheckedContinuation<Int64?, Never>? in
+            state.ended = true
+            defer { state.waiter = nil }
+            return state.waiter?.continuation
         }
+        waiter?.resume(returning: nil)
     }
 
     /// `1700000000.123456789` → nanoseconds, without going through a Double.

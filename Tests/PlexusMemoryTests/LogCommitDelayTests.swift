@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+
+@testable import PlexusMemory
+
+/// ``MemoryConfiguration/logCommitDelay``: logged messages nobody waits for wait a little
+/// before their transaction starts, and anything that cannot wait ends the wait.
+@Suite("Log commit delay", .timeLimit(.minutes(1)))
+struct LogCommitDelayTests {
+    private func store(in directory: TemporaryDirectory, delay: Duration, batch: Int = 2_000) throws -> MemoryStore {
+        var configuration = MemoryConfiguration()
+        configuration.logCommitDelay = delay
+        configuration.maximumBatchSize = batch
+        return try MemoryStore(path: directory.file(), configuration: configuration)
+    }
+
+    private func loggedRows(_ store: MemoryStore) async throws -> Int {
+        try await store.statistics().rowCounts["message"] ?? 0
+    }
+
+    @Test func unawaitedRowsWaitForTheDelayThenCommitOnTheirOwn() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try store(in: directory, delay: .seconds(2))
+        let memory = store.memory(for: "agent")
+        for index in 0..<3 {
+            try await memory.log(reading("t", "\(index)"), direction: .received)
+        }
+        #expect(try await loggedRows(store) == 0, "committed before the delay was up")
+        let deadline = ContinuousClock.now + .seconds(20)
+        while try await loggedRows(store) < 3, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(try await loggedRows(store) == 3)
+        await store.close()
+    }
+
+    @Test func aWriteSomeoneAwaitsEndsTheWaitOfTheRowsBeforeIt() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try store(in: directory, delay: .seconds(600))
+        let memory = store.memory(for: "agent")
+        for index in 0..<3 {
+            try await memory.log(reading("t", "\(index)"), direction: .received)
+        }
+        try await memory.remember(subject: "hall", predicate: "temperature", value: .number(21))
+        #expect(try await loggedRows(store) == 3)
+        // A row someone waits for does not wait either.
+        try await memory.log(reading("t", "3"), direction: .received, waitForCommit: true)
+        #expect(try await loggedRows(store) == 4)
+        await store.close()
+    }
+
+    @Test func aFullBatchDoesNotWait() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try store(in: directory, delay: .seconds(600), batch: 100)
+        let entries = (0..<150).map { MessageLogEntry.mqtt(reading("t", "\($0)"), direction: .received) }
+        try await store.memory(for: "agent").log(contentsOf: entries)
+        let deadline = ContinuousClock.now + .seconds(20)
+        while try await loggedRows(store) < 100, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(try await loggedRows(store) >= 100)
+        await store.close()
+    }
+
+    @Test func closeCommitsRowsStillWaiting() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try store(in: directory, delay: .seconds(600))
+        for index in 0..<5 {
+            try await store.memory(for: "agent").log(reading("t", "\(index)"), direction: .received)
+        }
+        await store.close()
+        let reopened = try MemoryStore(path: directory.file())
+        #expect(try await loggedRows(reopened) == 5)
+        await reopened.close()
+    }
+}
