@@ -285,8 +285,8 @@ public final class MemoryStore: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // Keep the WAL from staying large after a burst, once checkpointed.
             try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
-            // Searches keep small per-connection tables in `temp` (``SearchSnippets``,
-            // ``TermVocabulary``): in memory, never a file.
+            // Searches keep small per-connection tables in `temp` (``SearchSnippets``):
+            // in memory, never a file.
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
             try SearchSnippets.prepare(db)
             // Readers map the file instead of copying each page out of the kernel: a

@@ -49,13 +49,12 @@ enum SearchSnippets {
         return found
     }
 
-    /// Makes a connection's scratch indexes and vocabulary tables (all in `temp`, so a
-    /// read-only connection can too), once, when it opens.
+    /// Makes a connection's scratch indexes (in `temp`, so a read-only connection can
+    /// too), once, when it opens.
     static func prepare(_ db: Database) throws {
         for table in SearchTable.allCases {
             try db.execute(sql: table.scratchSQL)
         }
-        try TermVocabulary.prepare(db)
     }
 }
 
@@ -64,7 +63,7 @@ extension SearchTable {
     var scratch: String { self == .messages ? "message_fts_hits" : "fact_fts_hits" }
 
     /// Makes the scratch index: the search index's columns, in its order, and its
-    /// tokenizer (``TermVocabulary/tokenizer``), content kept.
+    /// tokenizer (as ``MemorySchema`` declares it), content kept.
     var scratchSQL: String { statements.scratch }
     /// Copies the hits' indexed text (the rows given as a JSON array) into the scratch
     /// index, from where the search index reads it: the `message_text` view or `fact`.

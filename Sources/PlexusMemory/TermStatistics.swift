@@ -213,10 +213,14 @@ final class TermStatistics: Sendable {
             return kept.rows
         }
         if let kept, kept.through >= maximumRowid { return kept }
-        let collector = FrequencyCollector()
-        if kept == nil, let token = try TermVocabulary.token(of: phrase, in: db) {
-            try TermVocabulary.occurrences(of: token, index: index, in: db) { collector.add($1, in: $0) }
+        // All of the phrase's rows at once inside FTS5; the rows added since, match by match.
+        let collector: FrequencyCollector
+        if kept == nil {
+            let phraseRows = PhraseRowsCollector()
+            try SearchRank.run(phraseRows, index: index, match: phrase, firstMatchOnly: true, in: db)
+            collector = phraseRows.rows
         } else {
+            collector = FrequencyCollector()
             try SearchRank.run(collector, index: index, match: phrase, after: kept?.through, in: db)
         }
         guard !collector.overflowed else { return nil }

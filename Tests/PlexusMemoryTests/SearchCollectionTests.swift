@@ -5,11 +5,11 @@ import Testing
 
 @testable import PlexusMemory
 
-/// The cheaper sources a search reads: a word's rows through FTS5's `fts5vocab` tables
-/// (``TermVocabulary``) and the best hits' snippets from a scratch index of those rows
-/// (``SearchSnippets``). Each must give exactly what the `MATCH` query it replaces gives.
-@Suite("Search vocabulary and snippets", .timeLimit(.minutes(1)))
-struct SearchVocabularyTests {
+/// The cheaper ways a search reads: a frequent word's rows in one call inside FTS5
+/// (``PhraseRowsCollector``) and the best hits' snippets from a scratch index of those
+/// rows (``SearchSnippets``). Each must give exactly what the query it replaces gives.
+@Suite("Search collection and snippets", .timeLimit(.minutes(1)))
+struct SearchCollectionTests {
     let directory: TemporaryDirectory
     let store: MemoryStore
 
@@ -32,12 +32,18 @@ struct SearchVocabularyTests {
         try await store.flush()
     }
 
-    /// Per row, how often FTS5 finds `phrase` in it: the reference, through MATCH and the
-    /// rank function's own collector.
-    func matchedFrequencies(_ phrase: String) async throws -> [Int64: UInt16] {
+    /// Per row, how often FTS5 finds `phrase` in it, both ways.
+    func frequencies(_ phrase: String, inOneCall: Bool) async throws -> [Int64: UInt16] {
         try await store.read { db in
-            let collector = FrequencyCollector()
-            try SearchRank.run(collector, index: "message_fts", match: phrase, in: db)
+            let collector: FrequencyCollector
+            if inOneCall {
+                let phraseRows = PhraseRowsCollector()
+                try SearchRank.run(phraseRows, index: "message_fts", match: phrase, firstMatchOnly: true, in: db)
+                collector = phraseRows.rows
+            } else {
+                collector = FrequencyCollector()
+                try SearchRank.run(collector, index: "message_fts", match: phrase, in: db)
+            }
             var found: [Int64: UInt16] = [:]
             for (chunk, values) in collector.chunks {
                 for (offset, value) in values.enumerated() where value != 0 {
@@ -48,40 +54,18 @@ struct SearchVocabularyTests {
         }
     }
 
-    @Test func aWordsFrequenciesAreThoseMatchFinds() async throws {
+    /// A phrase's rows read by FTS5 in one call are those (and the counts) a scan of its
+    /// matches finds: folded words, a prefix, several tokens, none.
+    @Test func aPhrasesRowsInOneCallAreThoseItsMatchesGive() async throws {
         try await logMessages()
-        for phrase in ["\"café\"", "\"CAFE\"", "\"smoke\"", "\"hall\"", "\"absent\""] {
-            let (token, rows) = try await store.read { db in
-                let token = try TermVocabulary.token(of: phrase, in: db)
-                var rows: [Int64: UInt16] = [:]
-                if let token {
-                    try TermVocabulary.occurrences(of: token, index: "message_fts", in: db) { rows[$0] = UInt16($1) }
-                }
-                return (token, rows)
-            }
-            let matched = try await matchedFrequencies(phrase)
-            #expect(token != nil, "\(phrase) is one token")
-            #expect(rows == matched, "\(phrase)")
-            #expect(phrase == "\"absent\"" || !rows.isEmpty)
+        for phrase in ["\"café\"", "\"CAFE\"", "\"smoke\"", "\"hall\"", "\"caf\"*", "\"smoke smoke\"", "\"absent\""] {
+            let oneCall = try await frequencies(phrase, inOneCall: true)
+            let matched = try await frequencies(phrase, inOneCall: false)
+            #expect(oneCall == matched, "\(phrase)")
+            #expect(phrase == "\"absent\"" || !oneCall.isEmpty, "\(phrase)")
         }
-        let folded = try await store.read { db in try TermVocabulary.token(of: "\"CAFÉ\"", in: db) }
-        #expect(folded == "cafe")
-    }
-
-    @Test func phrasesTheVocabularyCannotAnswerAreLeftToMatch() async throws {
-        try await logMessages()
-        let tokens = try await store.read { db in
-            try ["\"caf\"*", "\"smoke-hall\"", "\"--\""].map { try TermVocabulary.token(of: $0, in: db) }
-        }
-        #expect(tokens == [nil, nil, nil], "a prefix, two tokens, no token")
-        // Searches with them still rank and count as MATCH does.
-        for query: SearchQuery in ["caf* smoke", "smoke-hall", .anyWord("café hall")] {
-            let hits = try await store.search(query, in: .messages)
-            let expected = try await store.read { db in
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM message_fts WHERE message_fts MATCH ?", arguments: [query.matchExpression!]) ?? -1
-            }
-            #expect(hits.count == min(expected, 20), "\(query)")
-        }
+        let cafe = try await frequencies("\"cafe\"", inOneCall: true)
+        #expect(cafe.values.contains(4), "café café café in a row whose subject is home/café")
     }
 
     /// Snippets come from the scratch index; they must be FTS5's snippets of the same rows
