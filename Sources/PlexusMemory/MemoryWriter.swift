@@ -168,14 +168,14 @@ final class MemoryWriter: Sendable {
             state.queue.append(pending)
             state.pendingRows += pending.rows
             state.counters.queued += pending.rows
-            let mayWait = pending.mayWait && state.pendingRows < maximumBatchSize
+            let mayWait = pending.mayWait && state.pendingRows < min(maximumBatchSize, maximumPendingWrites)
             if !state.draining {
                 state.draining = true
                 guard mayWait, logCommitDelay > .zero else { return .queued(.now) }
                 state.waiting = true
                 return .queued(.afterDelay)
             }
-            // A write that cannot wait, or a full batch, ends the wait of those before it.
+            // A write that cannot wait, a full batch or a full queue ends the wait of those before it.
             guard state.waiting, !mayWait else { return .queued(.none) }
             state.waiting = false
             return .queued(.now)

@@ -7,10 +7,11 @@ import Testing
 /// before their transaction starts, and anything that cannot wait ends the wait.
 @Suite("Log commit delay", .timeLimit(.minutes(1)))
 struct LogCommitDelayTests {
-    private func store(in directory: TemporaryDirectory, delay: Duration, batch: Int = 2_000) throws -> MemoryStore {
+    private func store(in directory: TemporaryDirectory, delay: Duration, batch: Int = 2_000, pending: Int = 20_000) throws -> MemoryStore {
         var configuration = MemoryConfiguration()
         configuration.logCommitDelay = delay
         configuration.maximumBatchSize = batch
+        configuration.maximumPendingWrites = pending
         return try MemoryStore(path: directory.file(), configuration: configuration)
     }
 
@@ -60,6 +61,25 @@ struct LogCommitDelayTests {
         }
         #expect(try await loggedRows(store) >= 100)
         await store.close()
+    }
+
+    @Test func aFullQueueDoesNotWaitSoWritersWaitingForRoomGoOn() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try store(in: directory, delay: .seconds(600), pending: 50)
+        let memory = store.memory(for: "agent")
+        // Past 50 queued rows a write waits for room: it must not wait for the delay.
+        for index in 0..<80 {
+            try await memory.log(reading("t", "\(index)"), direction: .received)
+        }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while try await loggedRows(store) < 50, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(try await loggedRows(store) >= 50)
+        await store.close()
+        let reopened = try MemoryStore(path: directory.file())
+        #expect(try await loggedRows(reopened) == 80)
+        await reopened.close()
     }
 
     @Test func closeCommitsRowsStillWaiting() async throws {
