@@ -82,6 +82,24 @@ struct LogCommitDelayTests {
         await reopened.close()
     }
 
+    @Test func aTimerWhoseWaitEndedEarlyDoesNotCutALaterWaitShort() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try store(in: directory, delay: .seconds(4))
+        let memory = store.memory(for: "agent")
+        let start = ContinuousClock.now
+        // Wait 1 starts a 4 s timer, and the fact, which cannot wait, ends it at once.
+        try await memory.log(reading("t", "0"), direction: .received)
+        try await memory.remember(subject: "hall", predicate: "temperature", value: .number(21))
+        #expect(try await loggedRows(store) == 1)
+        // Wait 2 starts at 3 s; wait 1's timer fires at 4 s and must leave it alone
+        // (wait 2's own timer fires at 7 s).
+        try await Task.sleep(until: start + .seconds(3))
+        try await memory.log(reading("t", "1"), direction: .received)
+        try await Task.sleep(until: start + .seconds(5))
+        #expect(try await loggedRows(store) == 1, "the first wait's timer ended the second wait")
+        await store.close()
+    }
+
     @Test func closeCommitsRowsStillWaiting() async throws {
         let directory = try TemporaryDirectory()
         let store = try store(in: directory, delay: .seconds(600))
