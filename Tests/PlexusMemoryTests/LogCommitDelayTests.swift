@@ -19,6 +19,14 @@ struct LogCommitDelayTests {
         try await store.statistics().rowCounts["message"] ?? 0
     }
 
+    /// Polls until `store` holds at least `count` logged rows, or 20 s pass.
+    private func waitForRows(_ store: MemoryStore, atLeast count: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while try await loggedRows(store) < count, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
     @Test func unawaitedRowsWaitForTheDelayThenCommitOnTheirOwn() async throws {
         let directory = try TemporaryDirectory()
         let store = try store(in: directory, delay: .seconds(2))
@@ -27,10 +35,7 @@ struct LogCommitDelayTests {
             try await memory.log(reading("t", "\(index)"), direction: .received)
         }
         #expect(try await loggedRows(store) == 0, "committed before the delay was up")
-        let deadline = ContinuousClock.now + .seconds(20)
-        while try await loggedRows(store) < 3, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        try await waitForRows(store, atLeast: 3)
         #expect(try await loggedRows(store) == 3)
         await store.close()
     }
@@ -55,10 +60,7 @@ struct LogCommitDelayTests {
         let store = try store(in: directory, delay: .seconds(600), batch: 100)
         let entries = (0..<150).map { MessageLogEntry.mqtt(reading("t", "\($0)"), direction: .received) }
         try await store.memory(for: "agent").log(contentsOf: entries)
-        let deadline = ContinuousClock.now + .seconds(20)
-        while try await loggedRows(store) < 100, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        try await waitForRows(store, atLeast: 100)
         #expect(try await loggedRows(store) >= 100)
         await store.close()
     }
@@ -71,10 +73,7 @@ struct LogCommitDelayTests {
         for index in 0..<80 {
             try await memory.log(reading("t", "\(index)"), direction: .received)
         }
-        let deadline = ContinuousClock.now + .seconds(20)
-        while try await loggedRows(store) < 50, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        try await waitForRows(store, atLeast: 50)
         #expect(try await loggedRows(store) >= 50)
         await store.close()
         let reopened = try MemoryStore(path: directory.file())
