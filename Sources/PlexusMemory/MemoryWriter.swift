@@ -64,6 +64,9 @@ final class MemoryWriter: Sendable {
         /// The queue holds only writes that may wait, and a task starts the drain when
         /// the delay is up unless another write starts it first.
         var waiting = false
+        /// Counts waits, so a timer ends only its own: one whose wait another write ended
+        /// must not cut a later wait short.
+        var wait = 0
         var closed = false
         var spaceWaiters: [CheckedContinuation<Void, Never>] = []
         var counters = MemoryStatistics.Writes()
@@ -81,8 +84,9 @@ final class MemoryWriter: Sendable {
         case none
         /// Start the drain.
         case now
-        /// Start the drain after ``MemoryConfiguration/logCommitDelay``.
-        case afterDelay
+        /// Start the drain after ``MemoryConfiguration/logCommitDelay``, unless wait
+        /// number `wait` has ended by then.
+        case afterDelay(wait: Int)
     }
 
     private let pool: DatabasePool
@@ -168,14 +172,15 @@ final class MemoryWriter: Sendable {
             state.queue.append(pending)
             state.pendingRows += pending.rows
             state.counters.queued += pending.rows
-            let mayWait = pending.mayWait && state.pendingRows < maximumBatchSize
+            let mayWait = pending.mayWait && state.pendingRows < min(maximumBatchSize, maximumPendingWrites)
             if !state.draining {
                 state.draining = true
                 guard mayWait, logCommitDelay > .zero else { return .queued(.now) }
                 state.waiting = true
-                return .queued(.afterDelay)
+                state.wait += 1
+                return .queued(.afterDelay(wait: state.wait))
             }
-            // A write that cannot wait, or a full batch, ends the wait of those before it.
+            // A write that cannot wait, a full batch or a full queue ends the wait of those before it.
             guard state.waiting, !mayWait else { return .queued(.none) }
             state.waiting = false
             return .queued(.now)
@@ -204,15 +209,15 @@ final class MemoryWriter: Sendable {
             break
         case .now:
             Task { await self.drain() }
-        case .afterDelay:
+        case .afterDelay(let wait):
             Task {
                 try? await Task.sleep(for: logCommitDelay)
                 // Whoever ends the wait starts the one drain: this task, or a write that
-                // could not wait (then this finds `waiting` false, or the flag of a later
-                // wait, which it ends early; either way one drain runs at a time).
+                // could not wait (then this finds its wait over and does nothing).
                 let start = state.withLock { state in
-                    defer { state.waiting = false }
-                    return state.waiting
+                    guard state.waiting, state.wait == wait else { return false }
+                    state.waiting = false
+                    return true
                 }
                 if start { await self.drain() }
             }
