@@ -59,6 +59,14 @@ struct MemoryBench {
         """
     }
 
+    /// Writes every dirty page out (`sync(2)`) before a timed write run, so that no tool
+    /// pays for the writeback of the files the one before it wrote: LangGraph's fsync per
+    /// put would wait behind a gigabyte of our pages, and our commits behind its.
+    static func settleDisk() {
+        progress("sync: writing the page cache out before the next timed run")
+        sync()
+    }
+
     // MARK: Ours
 
     /// Most messages the runtime takes from an agent's mailbox at once, and logs with one
@@ -86,6 +94,7 @@ struct MemoryBench {
     private func logRows(
         into store: MemoryStore, _ memories: [String: AgentMemory], perCall: Int
     ) async throws -> (seconds: Double, statistics: MemoryStatistics) {
+        Self.settleDisk()
         progress("plexus: logging \(BenchResult.grouped(data.rows)) context messages, \(perCall) per call, into \(store.path)")
         let clock = ContinuousClock()
         let slice = max(1, min(Self.slice, data.rows))
@@ -295,6 +304,7 @@ struct MemoryBench {
         }
         var results: [MemoryWriteResult] = []
         for (run, file, rows, table) in [("log rows", messagesSQL, data.rows, "message"), ("facts", factsSQL, data.facts, "fact")] {
+            Self.settleDisk()
             progress("sqlite3: \(sqlite3) \(path) < \(file)")
             let err = directory + "/sqlite3-\(table).err"
             let clock = ContinuousClock()
@@ -462,6 +472,7 @@ struct MemoryBench {
         let name = sync == .asShipped ? "langgraph" : "langgraph-normal"
         let database = directory + "/\(name).sqlite"
         Self.remove(database)
+        Self.settleDisk()
         progress("langgraph: \(script) --rows \(rowsFile) (\(BenchResult.grouped(updates)) updates) \(sync.arguments.joined(separator: " ")) with \(python)")
         let out = directory + "/\(name).out"
         let err = directory + "/\(name).err"
