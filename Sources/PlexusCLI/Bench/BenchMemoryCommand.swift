@@ -27,6 +27,10 @@ struct BenchMemoryCommand: AsyncParsableCommand {
                 with synchronous=NORMAL, the durability our store runs with. It commits every \
                 put, so it writes a sample (--langgraph-updates) and the ratio compares rates.
 
+            LangGraph runs first, and every timed write run starts after sync(2), so no tool \
+            pays for the writeback of the files another wrote (LangGraph's rate is the \
+            disk's fsync rate).
+
             Recall, on our database at full size, each query as an agent makes it (scoped to \
             its agent id), timed one by one: the latest facts of a subject, and full-text \
             search (top 10, BM25) for terms of different selectivity: a message id (1 row), a \
