@@ -205,10 +205,8 @@ struct BenchActuation {
     /// owns both processes and stops them.)
     private static func startRelay(mosquittoSub: String, mosquittoPub: String, address: [String], directory: String) throws -> [Subprocess] {
         let fifo = directory + "/relay-pipe.fifo"
-        guard mkfifo(fifo, 0o600) == 0 else { throw CLIError("cannot make the FIFO \(fifo): \(String(cString: strerror(errno)))") }
         // A read end held while the subscriber opens the write end, so its open does not wait.
-        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
-        guard reader >= 0 else { throw CLIError("cannot open \(fifo): \(String(cString: strerror(errno)))") }
+        let reader = try makeFIFOReadEnd(fifo)
         defer { close(reader) }
         let input = try Subprocess.launch(
             mosquittoSub, address + ["-i", "bench-relay-in", "-q", "1", "-t", relayInput], stdout: fifo, stderr: directory + "/relay-sub.err")
@@ -230,9 +228,7 @@ struct BenchActuation {
     /// child has opened its files. A read end held for a moment lets the write end open
     /// without waiting.
     private static func makeFIFO(_ path: String) throws -> Int32 {
-        guard mkfifo(path, 0o600) == 0 else { throw CLIError("cannot make the FIFO \(path): \(String(cString: strerror(errno)))") }
-        let reader = open(path, O_RDONLY | O_NONBLOCK)
-        guard reader >= 0 else { throw CLIError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        let reader = try makeFIFOReadEnd(path)
         defer { close(reader) }
         let writer = open(path, O_WRONLY)
         guard writer >= 0 else { throw CLIError("cannot open \(path) for writing: \(String(cString: strerror(errno)))") }
@@ -248,6 +244,15 @@ struct BenchActuation {
         guard written == line.count else { throw CLIError("writing to mosquitto_pub failed: \(String(cString: strerror(errno)))") }
         return sent
     }
+}
+
+/// Makes a FIFO at `path` and opens its read end without waiting for a writer
+/// (`O_NONBLOCK`): while it is open, a writer's open does not wait either.
+private func makeFIFOReadEnd(_ path: String) throws -> Int32 {
+    guard mkfifo(path, 0o600) == 0 else { throw CLIError("cannot make the FIFO \(path): \(String(cString: strerror(errno)))") }
+    let reader = open(path, O_RDONLY | O_NONBLOCK)
+    guard reader >= 0 else { throw CLIError("cannot open \(path): \(String(cString: strerror(errno)))") }
+    return reader
 }
 
 /// CLOCK_REALTIME in nanoseconds.
@@ -331,9 +336,7 @@ private final class ArrivalReader: Sendable {
     /// Makes the FIFO and opens its read end, so the subscriber's open for writing does
     /// not wait; ``start()`` begins reading once the subscriber is launched.
     init(fifo: String) throws {
-        guard mkfifo(fifo, 0o600) == 0 else { throw CLIError("cannot make the FIFO \(fifo): \(String(cString: strerror(errno)))") }
-        descriptor = open(fifo, O_RDONLY | O_NONBLOCK)
-        guard descriptor >= 0 else { throw CLIError("cannot open \(fifo): \(String(cString: strerror(errno)))") }
+        descriptor = try makeFIFOReadEnd(fifo)
     }
 
     /// Starts the reading thread; it ends (and closes the FIFO) when the subscriber exits.
