@@ -134,6 +134,9 @@ enum SearchTable: CaseIterable, Sendable {
     var scope: SearchScope { self == .messages ? .messages : .facts }
     var index: String { self == .messages ? "message_fts" : "fact_fts" }
     var table: String { self == .messages ? "message" : "fact" }
+    /// The search index's columns, in its order (as the current schema declares them):
+    /// what the writer indexes and the snippets' scratch index holds.
+    var indexedColumns: String { self == .messages ? "topic, subject, kind, source, message_id, body" : "subject, predicate, value" }
 
     func item(_ row: Row) throws -> SearchHit.Item {
         self == .messages ? .message(LoggedMessage(row: row)) : .fact(try Fact(row: row))

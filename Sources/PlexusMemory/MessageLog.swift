@@ -43,8 +43,8 @@ enum MessageLog {
     /// Indexes the rows `first...last` for search. The view is the one definition of
     /// what is indexed; the delete trigger reads the same view.
     static let indexSQL = """
-        INSERT INTO message_fts (rowid, topic, subject, kind, source, message_id, body)
-        SELECT id, topic, subject, kind, source, message_id, body FROM message_text WHERE id BETWEEN ? AND ?
+        INSERT INTO message_fts (rowid, \(SearchTable.messages.indexedColumns))
+        SELECT id, \(SearchTable.messages.indexedColumns) FROM message_text WHERE id BETWEEN ? AND ?
         """
 
     /// Inserts `row` with the prepared ``insertSQL`` and returns its id. One statement

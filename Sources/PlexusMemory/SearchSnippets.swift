@@ -84,7 +84,7 @@ private struct SnippetStatements {
     let scratch, fill, rows, row: String
 
     init(_ table: SearchTable) {
-        let indexed = table == .messages ? "topic, subject, kind, source, message_id, body" : "subject, predicate, value"
+        let indexed = table.indexedColumns
         let source = table == .messages ? "main.message_text" : "main.fact"
         let columns = (table == .messages ? LoggedMessage.columns : Fact.columns).split(separator: ",")
             .map { "m." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
