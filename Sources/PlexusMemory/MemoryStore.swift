@@ -286,9 +286,12 @@ public final class MemoryStore: Sendable {
             // Keep the WAL from staying large after a burst, once checkpointed.
             try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
             // Searches keep small per-connection tables in `temp` (``SearchSnippets``):
-            // in memory, never a file.
-            try db.execute(sql: "PRAGMA temp_store = MEMORY")
-            try SearchSnippets.prepare(db)
+            // in memory, never a file. Searches run on readers only, so only readers
+            // make them.
+            if db.configuration.readonly {
+                try db.execute(sql: "PRAGMA temp_store = MEMORY")
+                try SearchSnippets.prepare(db)
+            }
             // Readers map the file instead of copying each page out of the kernel: a
             // search touches a few pages per match (the index entry's document sizes, the
             // row's agent), and with SQLite's 2 MiB page cache each was a read(2) call.
