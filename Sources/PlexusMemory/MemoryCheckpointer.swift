@@ -27,14 +27,16 @@ import Synchronization
 /// Failures are logged (`plexus.memory`, error) and counted in
 /// ``MemoryStore/checkpointStatistics``.
 public struct MemoryCheckpointing: Sendable, Hashable {
-    /// WAL pages (frames) after a commit that wake the checkpointer; 1,000 is SQLite's
-    /// automatic threshold (about 4 MiB with 4 KiB pages).
-    public var threshold: Int = 1_000
+    /// WAL pages (frames) after a commit that wake the checkpointer: 4 MiB with the
+    /// 16 KiB pages of a file made by this version (1 MiB in a file made with 4 KiB
+    /// pages), the size at which SQLite's own policy checkpoints with its default
+    /// 4 KiB pages (1,000 of them).
+    public var threshold: Int = 250
     /// How often the checkpointer looks at an idle log, to empty it.
     public var interval: Duration = .seconds(1)
     /// WAL pages past which the checkpointer waits for writers and readers to restart
-    /// the log (about 64 MiB with 4 KiB pages).
-    public var limit: Int = 16_384
+    /// the log: 64 MiB with 16 KiB pages (16 MiB with 4 KiB pages).
+    public var limit: Int = 4_096
     /// How long that checkpoint waits for the writer and the readers before giving up
     /// until the next try.
     public var limitWait: Duration = .milliseconds(200)

@@ -270,6 +270,22 @@ public final class MemoryStore: Sendable {
         }
     }
 
+    /// The page size a new database file is made with: 16 KiB, not SQLite's 4 KiB.
+    ///
+    /// The message log is the bulk of every write, and it writes in batches of up to
+    /// 2,000 rows: with four times the rows per page, each batch splits fewer B-tree
+    /// pages, the WAL takes a quarter of the frames (one `write(2)` each), and the
+    /// checkpointer copies them back in larger pieces. Measured with `plexus bench
+    /// memory` at 300,000 rows, logging went from about 90,000 to 100,000 rows/s. The
+    /// cost falls on small commits, which now write larger pages to the WAL: facts
+    /// remembered one per awaited call by 64 writers went from about 21,000 to 15,500
+    /// a second, and the gate's journal commit (one request, two audit rows) did not
+    /// move beyond the spread of `plexus bench actuation`.
+    ///
+    /// SQLite fixes the page size when the file gets its first table, so this applies
+    /// to new files only; an existing file keeps the page size it was made with.
+    static let newFilePageSize = 16_384
+
     private static func databaseConfiguration(_ options: MemoryConfiguration, walHook: CheckpointSignal?) -> Configuration {
         var configuration = Configuration()
         configuration.label = "plexus.memory"
@@ -283,6 +299,11 @@ public final class MemoryStore: Sendable {
             // WAL with NORMAL: a commit survives a process crash; only a power cut may
             // lose the last ones. FULL would fsync every batch for little gain here.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // A new file gets 16 KiB pages (``newFilePageSize``); on a file that has any
+            // content the pragma does nothing, so an existing database keeps its own.
+            if !db.configuration.readonly {
+                try db.execute(sql: "PRAGMA page_size = \(newFilePageSize)")
+            }
             // Keep the WAL from staying large after a burst, once checkpointed.
             try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
             // Searches keep small per-connection tables in `temp` (``SearchSnippets``):

@@ -15,7 +15,7 @@ struct CheckpointTests {
     }
 
     /// About 4 pages a commit, as one blob row.
-    static let rowBytes = 16_000
+    static let rowBytes = 4 * MemoryStore.newFilePageSize - 1_000
 
     func open(_ name: String, _ checkpointing: MemoryCheckpointing?) throws -> MemoryStore {
         let store = try MemoryStore(path: directory.file(name), configuration: configuration { $0.checkpointing = checkpointing })
@@ -31,7 +31,7 @@ struct CheckpointTests {
     func walPages(_ store: MemoryStore) -> Int {
         let bytes = ((try? FileManager.default.attributesOfItem(atPath: store.path + "-wal"))?[.size] as? NSNumber)?.intValue ?? 0
         // A WAL frame is a 24-byte header and a page; the file starts with a 32-byte header.
-        return max(0, bytes - 32) / (24 + 4096)
+        return max(0, bytes - 32) / (24 + MemoryStore.newFilePageSize)
     }
 
     func rows(in path: String) throws -> (count: Int, bytes: Int, integrity: String) {

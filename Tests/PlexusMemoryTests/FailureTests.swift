@@ -88,7 +88,7 @@ struct FailureTests {
     @Test func aFullDiskFailsTheBatchForEveryCallerAndIsCounted() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.file()
-        let store = try MemoryStore(path: path, configuration: configuration { $0.maximumSize = 512 * 1024 })
+        let store = try MemoryStore(path: path, configuration: configuration { $0.maximumSize = 2 * 1024 * 1024 })
         let memory = store.memory(for: "agent")
         let payload = String(repeating: "reading ", count: 500)
         var fullError: MemoryError?

@@ -21,6 +21,24 @@ struct StoreTests {
         await store.close()
     }
 
+    /// A new file gets 16 KiB pages; a file made with SQLite's 4 KiB pages (every
+    /// fixture of schema v1–v5) keeps them, and takes writes after migrating.
+    @Test func newFilesHaveLargePagesAndOldFilesKeepTheirs() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try MemoryStore(path: directory.file("new.sqlite"))
+        #expect(try await store.statistics().pageSize == MemoryStore.newFilePageSize)
+        await store.close()
+
+        let old = directory.file("v1.sqlite")
+        try FileManager.default.copyItem(atPath: FixtureContent.file(version: 1), toPath: old)
+        let migrated = try MemoryStore(path: old)
+        try await migrated.memory(for: "agent").log(reading("home/hall/temperature", "21.5"), direction: .received, waitForCommit: true)
+        let stats = try await migrated.statistics()
+        #expect(stats.pageSize == 4_096)
+        #expect(stats.rowCounts["message"] == 3)
+        await migrated.close()
+    }
+
     @Test func dataSurvivesClosingAndReopening() async throws {
         let directory = try TemporaryDirectory()
         let clock = TestClock()
