@@ -87,21 +87,11 @@ extension MemoryStore {
         let recordedAt = now()
         let from = MillisecondTime.milliseconds(validFrom)
         let until = validUntil.map(MillisecondTime.milliseconds)
-        let text = value.jsonString
-        let id = try await writeReturning("remember \(subject) \(predicate)") { db in
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO fact (agent, subject, predicate, value, source, message_id, confidence, trust,
-                                      valid_from, valid_until, recorded_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """
-            ).execute(
-                arguments: [
-                    agent, subject, predicate, text, source, messageID, confidence, trust.rawValue, from, until,
-                    MillisecondTime.milliseconds(recordedAt),
-                ])
-            return db.lastInsertedRowID
-        }
+        let id = try await insert(
+            FactRow(
+                agent: agent, subject: subject, predicate: predicate, value: value.jsonString, source: source,
+                messageID: messageID, confidence: confidence, trust: trust.rawValue, validFrom: from, validUntil: until,
+                recordedAt: MillisecondTime.milliseconds(recordedAt)))
         return Fact(
             id: id, agent: agent, subject: subject, predicate: predicate, value: value, source: source,
             messageID: messageID, confidence: confidence, trust: trust,

@@ -182,6 +182,21 @@ public final class MemoryStore: Sendable {
         if let failure { throw failure }
     }
 
+    /// Queues a fact on the single writer (one prepared insert, indexed for search with
+    /// the other facts of its batch) and returns its row id once committed.
+    func insert(_ fact: FactRow) async throws(MemoryError) -> Int64 {
+        guard !isClosed else { throw MemoryError(.closed, path: path, detail: "\(fact.label) after close") }
+        do {
+            try await writer.submit(.fact(fact), waitForCommit: true)
+        } catch {
+            throw MemoryError.wrapping(error, path: path)
+        }
+        guard let id = fact.insertedID.value else {
+            throw MemoryError(.other, path: path, detail: "\(fact.label) committed without a row id")
+        }
+        return id
+    }
+
     /// Queues a write that produces a value and waits for its commit.
     func writeReturning<T: Sendable>(
         _ label: String, _ body: @escaping @Sendable (Database) throws -> T

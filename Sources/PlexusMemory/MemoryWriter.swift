@@ -15,12 +15,14 @@ import Synchronization
 /// suspending, unless the queue is full (``MemoryConfiguration/maximumPendingWrites``),
 /// when the writer waits for room (backpressure).
 ///
-/// Two kinds of work share the queue, in order. Logged messages are values
-/// (``MessageRow``): each is one `INSERT` with a prepared statement, and each run of them
-/// is indexed for search with one statement (``MessageLog``). Everything else is a
-/// closure run in its own savepoint, so one that breaks a constraint fails alone and the
-/// rest of its batch commits; a message row needs no savepoint, being one statement
-/// without triggers. A failure of the transaction itself (disk full, I/O error, lock
+/// Three kinds of work share the queue, in order. Logged messages and facts are values
+/// (``MessageRow``, ``FactRow``): each is one `INSERT` with a prepared statement, and
+/// each run of them is indexed for search with one statement (``MessageLog``,
+/// ``FactTable``). Everything else is a closure run in its own savepoint, so one that
+/// breaks a constraint fails alone and the rest of its batch commits; a row needs no
+/// savepoint, being one statement without triggers. (A savepoint would also make FTS5
+/// write what it has indexed so far as a segment of its own: one per fact, when facts
+/// were closures indexed by a trigger.) A failure of the transaction itself (disk full, I/O error, lock
 /// timeout) fails every write of the batch: a caller waiting for the commit gets the
 /// ``MemoryError``; a write nobody waits for is counted in ``MemoryStatistics`` and
 /// logged, never dropped silently.
@@ -30,6 +32,8 @@ final class MemoryWriter: Sendable {
     enum Work: Sendable {
         case body(label: String, Body)
         case messages([MessageRow])
+        /// One fact; the writer puts its row id in ``FactRow/insertedID``.
+        case fact(FactRow)
         /// Writes nothing: committed once everything queued before it is (``flush()``).
         case flush
     }
@@ -48,7 +52,7 @@ final class MemoryWriter: Sendable {
         /// Rows it writes, as counted against the batch size and the pending bound.
         var rows: Int {
             switch work {
-            case .body: 1
+            case .body, .fact: 1
             case .messages(let rows): rows.count
             case .flush: 0
             }
@@ -160,6 +164,7 @@ final class MemoryWriter: Sendable {
             switch work {
             case .body(let label, _): label
             case .messages(let rows): rows.first?.label ?? "log"
+            case .fact(let row): row.label
             case .flush: "flush"
             }
         return MemoryError(.closed, path: path, detail: "write \(label) after close")
@@ -330,13 +335,19 @@ final class MemoryWriter: Sendable {
     /// Runs one batch inside the transaction `pool.write` opened.
     private static func run(_ works: [Work], in db: Database) throws -> Failures {
         var failures = Failures()
-        // The run of message rows inserted since the last closure, indexed for search
-        // before the next closure runs (which could delete them) and at the end.
-        var run: (first: Int64, last: Int64)?
-        func indexRun() throws {
-            guard let (first, last) = run else { return }
-            try MessageLog.index(from: first, through: last, in: db)
-            run = nil
+        // The runs of message and fact rows inserted since the last closure, indexed for
+        // search before the next closure runs (which could delete them) and at the end.
+        var messages: (first: Int64, last: Int64)?
+        var facts: (first: Int64, last: Int64)?
+        func indexRuns() throws {
+            if let (first, last) = messages {
+                try MessageLog.index(from: first, through: last, in: db)
+                messages = nil
+            }
+            if let (first, last) = facts {
+                try FactTable.index(from: first, through: last, in: db)
+                facts = nil
+            }
         }
         for (index, work) in works.enumerated() {
             switch work {
@@ -345,15 +356,23 @@ final class MemoryWriter: Sendable {
                 for row in rows {
                     do {
                         let id = try MessageLog.insert(row, with: statement, in: db)
-                        run = (run?.first ?? id, id)
+                        messages = (messages?.first ?? id, id)
                     } catch let error where failsAlone(error) {
                         failures[index, default: []].append((row.label, error))
                     }
                 }
+            case .fact(let row):
+                do {
+                    let id = try FactTable.insert(row, in: db)
+                    facts = (facts?.first ?? id, id)
+                    row.insertedID.set(id)
+                } catch let error where failsAlone(error) {
+                    failures[index] = [(row.label, error)]
+                }
             case .flush:
                 continue
             case .body(let label, let body):
-                try indexRun()
+                try indexRuns()
                 // A savepoint per write, with cached statements: a few microseconds
                 // each, and a failing write leaves no partial change behind.
                 try db.cachedStatement(sql: "SAVEPOINT plexus_write").execute()
@@ -367,7 +386,7 @@ final class MemoryWriter: Sendable {
                 }
             }
         }
-        try indexRun()
+        try indexRuns()
         return failures
     }
 
@@ -375,6 +394,7 @@ final class MemoryWriter: Sendable {
         switch work {
         case .body(let label, _): label
         case .messages(let rows): rows.first?.label ?? "log"
+        case .fact(let row): row.label
         case .flush: "flush"
         case nil: ""
         }

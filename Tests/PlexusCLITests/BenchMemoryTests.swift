@@ -78,6 +78,12 @@ struct BenchMemoryTests {
             #expect(mine == theirs, "\(query): \(mine) vs \(theirs)")
         }
         #expect(try await peer.search("temperature", in: .messages, limit: 1000).count > 100)
+        #expect(try await peer.statistics().rowCounts["fact"] == 100)
+        for query in ["occupied", "humidity"] as [SearchQuery] {
+            let mine = try await ours.search(query, in: .facts, limit: 1000).count
+            let theirs = try await peer.search(query, in: .facts, limit: 1000).count
+            #expect(mine == theirs && mine > 0, "\(query) in facts: \(mine) vs \(theirs)")
+        }
         await ours.close()
         await peer.close()
     }

@@ -107,4 +107,58 @@ struct FactTests {
         #expect(try await store.statistics().rowCounts["fact"] == 0)
         await store.close()
     }
+
+    /// Facts are rows the writer inserts without a savepoint and indexes per run (schema
+    /// v6): facts queued behind a busy writer commit in one batch, each caller gets its
+    /// own id, one that breaks a constraint fails alone, a closure later in the batch
+    /// that deletes a fact finds it already indexed, and every committed fact is found.
+    @Test func factsOfOneBatchAreIndexedTogetherAndFailAlone() async throws {
+        try store.writeNow { db in
+            try db.execute(sql: """
+                CREATE TEMP TRIGGER refuse_bad BEFORE INSERT ON fact WHEN new.subject = 'bad'
+                BEGIN SELECT RAISE(ABORT, 'refused by the test'); END
+                """)
+        }
+        let blocker = WriterBlocker(store)
+        // The writer takes this alone and waits for the connection; what follows queues
+        // behind it, and commits as one batch.
+        let first = Task { try await store.write("first") { _ in } }
+        try await waitUntilQueued(1)
+        let memory = memory
+        let remembered = Task {
+            try await withThrowingTaskGroup(of: Fact.self) { group in
+                for index in 0..<40 {
+                    group.addTask { try await memory.remember(subject: "room/\(index)", predicate: "occupancy", value: .number(Double(index))) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+        }
+        let refused = Task { try await memory.remember(subject: "bad", predicate: "occupancy", value: true) }
+        try await waitUntilQueued(42)  // the delete must come after every fact
+        let deleted = Task {
+            try await store.write("delete room/0") { db in try db.execute(sql: "DELETE FROM fact WHERE subject = 'room/0'") }
+        }
+        try await waitUntilQueued(43)
+        await blocker.unblock()
+        let facts = try await remembered.value
+        let error = await expectMemoryError(.other) { try await refused.value }
+        #expect(error?.description.contains("refused by the test") == true)
+        try await deleted.value
+        try await first.value
+
+        #expect(Set(facts.map(\.id)).count == 40)
+        #expect(try await store.statistics().writes.largestBatch >= 42)
+        #expect(try await store.statistics().rowCounts["fact"] == 39)
+        #expect(try await memory.search("occupancy", in: .facts, limit: 100).count == 39)
+        #expect(try await memory.search("bad", in: .facts).isEmpty)
+        try store.writeNow { db in try db.execute(sql: "INSERT INTO fact_fts(fact_fts, rank) VALUES ('integrity-check', 1)") }
+        await store.close()
+    }
+
+    /// Waits until the writer has been handed `count` rows in all (order, not timing).
+    func waitUntilQueued(_ count: Int) async throws {
+        while try await store.statistics().writes.queued < count {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
 }

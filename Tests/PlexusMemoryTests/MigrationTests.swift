@@ -89,6 +89,11 @@ enum FixtureContent {
             try ["message_fts", "fact_fts"].map { try Int.fetchOne(db, sql: "SELECT v FROM \($0)_config WHERE k = 'automerge'") }
         }
         #expect(automerge == [8, nil])
+        // v6: facts are indexed by the writer, not by an insert trigger.
+        let triggers = try await store.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'fact'")
+        }
+        #expect(triggers == ["fact_fts_delete"])
         let telemetry = try await memory.telemetry(from: time.addingTimeInterval(-1), to: time.addingTimeInterval(1), window: .seconds(2))
         #expect(telemetry.first?.windows.first?.last == 21.5)
         let session = try store.sessionStore().load(clientID: "plexus-fixture")
@@ -122,8 +127,10 @@ struct MigrationTests {
         try FileManager.default.copyItem(atPath: fixture, toPath: path)
         let store = try MemoryStore(path: path)
         try await FixtureContent.verify(store, version: version)
-        // Still writable after migrating.
+        // Still writable after migrating, and a new fact is found by search.
         try await store.memory(for: "fixture").remember(subject: "after", predicate: "migration", value: true)
+        #expect(try await store.memory(for: "fixture").search("migration", in: .facts).count == 1)
+        try store.writeNow { db in try db.execute(sql: "INSERT INTO fact_fts(fact_fts, rank) VALUES ('integrity-check', 1)") }
         await store.close()
     }
 

@@ -16,7 +16,7 @@ struct Stuck: Agent {
         do {
             try await Task.sleep(for: .seconds(3600))
         } catch {
-            try? await context.share(.observation, subject: "stuck/cancelled", data: .string(message.mqtt.payloadString))
+            _ = try? await context.share(.observation, subject: "stuck/cancelled", data: .string(message.mqtt.payloadString))
             throw error
         }
     }
