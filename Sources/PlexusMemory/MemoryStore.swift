@@ -292,10 +292,11 @@ public final class MemoryStore: Sendable {
     /// pages, the WAL takes a quarter of the frames (one `write(2)` each), and the
     /// checkpointer copies them back in larger pieces. Measured with `plexus bench
     /// memory` at 300,000 rows, logging went from about 90,000 to 100,000 rows/s. The
-    /// cost falls on small commits, which now write larger pages to the WAL: facts
+    /// cost falls on small commits, which write whole larger pages to the WAL: facts
     /// remembered one per awaited call by 64 writers went from about 21,000 to 15,500
-    /// a second, and the gate's journal commit (one request, two audit rows) did not
-    /// move beyond the spread of `plexus bench actuation`.
+    /// a second (before schema v6 batched their search index, which took them to about
+    /// 50,000), and the gate's journal commit (one request, two audit rows) did not move
+    /// beyond the spread of `plexus bench actuation`.
     ///
     /// SQLite fixes the page size when the file gets its first table, so this applies
     /// to new files only; an existing file keeps the page size it was made with.

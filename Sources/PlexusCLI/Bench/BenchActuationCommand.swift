@@ -18,7 +18,8 @@ struct BenchActuationCommand: AsyncParsableCommand {
             at a time, and one `mosquitto_sub -F '%U %t %p'` that stamps each arrival:
 
               bare    mosquitto_pub → Mosquitto → mosquitto_sub (bench/bare)
-              relay   mosquitto_pub → Mosquitto → mosquitto_sub | mosquitto_pub → Mosquitto → mosquitto_sub
+              relay   mosquitto_pub → Mosquitto → mosquitto_sub | mosquitto_pub
+                      → Mosquitto → mosquitto_sub
               plexus  mosquitto_pub → Mosquitto → agent → gate → Mosquitto → mosquitto_sub
 
             The relay crosses the broker twice, as the plexus path does, with nothing but a \
@@ -29,7 +30,8 @@ struct BenchActuationCommand: AsyncParsableCommand {
             journaled every command as executed and that the audit chain is intact.
 
             Build in release for real figures:
-              swift build -c release --product plexus && .build/release/plexus bench actuation
+              swift build -c release --product plexus
+              .build/release/plexus bench actuation
             """
     )
 

@@ -13,16 +13,20 @@ struct BenchDispatchCommand: AsyncParsableCommand {
             publish to the last handler entry) and p50/p99 handler latency (from the moment \
             the publisher made the message, carried in its data, to handler entry):
 
-              local    PlexusRuntime on LocalBus (in process), bench agents registered by the bench.
-              mqtt     PlexusRuntime on MQTTBus, each agent with its own connection to a private \
-                Mosquitto (limits lifted); the publisher keeps 100 QoS 1 publishes in flight.
-              autogen  AutoGen core's SingleThreadedAgentRuntime: K agent types with a \
-                TypeSubscription to one topic, N publish_message calls \
-                (Benchmarks/autogen_dispatch.py, with $PLEXUS_PYTHON or ~/.cache/plexus/venv/bin/python; \
-                make deps installs autogen-core).
+              local    PlexusRuntime on LocalBus (in process), bench agents
+                       registered by the bench.
+              mqtt     PlexusRuntime on MQTTBus, each agent with its own
+                       connection to a private Mosquitto (limits lifted); the
+                       publisher keeps 100 QoS 1 publishes in flight.
+              autogen  AutoGen core's SingleThreadedAgentRuntime: K agent types
+                       with a TypeSubscription to one topic, N publish_message
+                       calls (Benchmarks/autogen_dispatch.py, with
+                       $PLEXUS_PYTHON or ~/.cache/plexus/venv/bin/python;
+                       make deps installs autogen-core).
 
             Build in release for real figures:
-              swift build -c release --product plexus && .build/release/plexus bench dispatch
+              swift build -c release --product plexus
+              .build/release/plexus bench dispatch
             """
     )
 

@@ -16,7 +16,8 @@ struct BenchGuardrailsCommand: AsyncParsableCommand {
             at least --seconds and reports MB/s of text scanned (one core).
 
             Build in release for real throughput figures:
-              swift build -c release --product plexus && .build/release/plexus bench guardrails
+              swift build -c release --product plexus
+              .build/release/plexus bench guardrails
             """
     )
 

@@ -15,19 +15,23 @@ struct BenchMQTTCommand: AsyncParsableCommand {
             max_inflight_messages 0) and runs three measurements, each tool in turn against \
             the same broker:
 
-              receive  N QoS 0 messages: the same feeder (our client, in this process) \
-                publishes N messages after the subscriber is subscribed; time from the first \
-                publish until the subscriber has all N (external tools: until they exit after \
-                N, i.e. mosquitto_sub -C N).
-              publish  N QoS 0 messages: one counting subscriber (our client, in this \
-                process) for all tools; time from the publisher's start until that subscriber \
-                has all N.
-              qos1     M QoS 1 messages: time until every PUBACK arrived (mosquitto_pub -l -q 1 \
-                exits then; paho counts on_publish with at most the same window unacknowledged; ours keeps a window of in-flight \
-                publishes equal to the broker's receive maximum, capped by --window).
+              receive  N QoS 0 messages: the same feeder (our client, in this
+                       process) publishes N messages after the subscriber is
+                       subscribed; time from the first publish until the
+                       subscriber has all N (external tools: until they exit
+                       after N, i.e. mosquitto_sub -C N).
+              publish  N QoS 0 messages: one counting subscriber (our client,
+                       in this process) for all tools; time from the
+                       publisher's start until that subscriber has all N.
+              qos1     M QoS 1 messages: time until every PUBACK arrived
+                       (mosquitto_pub -l -q 1 exits then; paho counts
+                       on_publish with at most the same window unacknowledged;
+                       ours keeps a window of in-flight publishes equal to the
+                       broker's receive maximum, capped by --window).
 
             Prints msgs/s per tool and ours/peer ratios. Build in release for real figures:
-              swift build -c release --product plexus && .build/release/plexus bench mqtt
+              swift build -c release --product plexus
+              .build/release/plexus bench mqtt
             paho runs with the Python in $PLEXUS_PYTHON or ~/.cache/plexus/venv/bin/python \
             (make deps); without it the paho column is skipped with a note.
             """

@@ -12,20 +12,25 @@ struct BenchMemoryCommand: AsyncParsableCommand {
             CloudEvents envelope, direction, agent, time), each tool's input made before \
             its clock starts:
 
-              plexus     AgentMemory.log(contentsOf:) with 32 messages of one agent per call, \
-                as the runtime logs each batch it takes from a mailbox (unawaited; the \
-                store's single writer batches commits); then again one AgentMemory.log per \
-                message into another file; then AgentMemory.remember for the facts (each \
-                awaited, 64 concurrent writers). Timed until the last commit.
-              sqlite3    the sqlite3 CLI reading the same rows as multi-row INSERTs, each \
-                500 followed by the same search-index INSERT … SELECT the store runs, in one \
-                transaction, into an empty database with the same schema (the raw rate; \
-                ours/peer is our overhead), then the facts likewise.
-              langgraph  LangGraph's SqliteSaver (langgraph-checkpoint-sqlite) putting one \
-                checkpoint per row, the row as its channel value (Benchmarks/langgraph_memory.py), \
-                twice: as shipped (a commit per put with synchronous=FULL, an fsync each) and \
-                with synchronous=NORMAL, the durability our store runs with. It commits every \
-                put, so it writes a sample (--langgraph-updates) and the ratio compares rates.
+              plexus     AgentMemory.log(contentsOf:) with 32 messages of one agent
+                         per call, as the runtime logs each batch it takes from a
+                         mailbox (unawaited; the store's single writer batches
+                         commits); then again one AgentMemory.log per message into
+                         another file; then AgentMemory.remember for the facts
+                         (each awaited, 64 concurrent writers). Timed until the
+                         last commit.
+              sqlite3    the sqlite3 CLI reading the same rows as multi-row
+                         INSERTs, each 500 followed by the same search-index
+                         INSERT … SELECT the store runs, in one transaction, into
+                         an empty database with the same schema (the raw rate;
+                         ours/peer is our overhead), then the facts likewise.
+              langgraph  LangGraph's SqliteSaver (langgraph-checkpoint-sqlite)
+                         putting one checkpoint per row, the row as its channel
+                         value (Benchmarks/langgraph_memory.py), twice: as shipped
+                         (a commit per put with synchronous=FULL, an fsync each)
+                         and with synchronous=NORMAL, the durability our store
+                         runs with. It commits every put, so it writes a sample
+                         (--langgraph-updates) and the ratio compares rates.
 
             LangGraph runs first, and every timed write run starts after sync(2), so no tool \
             pays for the writeback of the files another wrote (LangGraph's rate is the \
@@ -41,8 +46,10 @@ struct BenchMemoryCommand: AsyncParsableCommand {
             ~/.cache/plexus/venv/bin/python (`make deps` installs langgraph-checkpoint-sqlite).
 
             Build in release for real figures:
-              swift build -c release --product plexus && .build/release/plexus bench memory
-              .build/release/plexus bench memory --rows 100000 --facts 10000 --only ours,sqlite3 --json
+              swift build -c release --product plexus
+              .build/release/plexus bench memory
+              .build/release/plexus bench memory --rows 100000 --facts 10000 \\
+                --only ours,sqlite3 --json
             """
     )
 
