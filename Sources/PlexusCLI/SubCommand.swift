@@ -2,14 +2,6 @@ import ArgumentParser
 import Foundation
 import PlexusMQTT
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// `plexus sub`: subscribe and print messages.
 struct SubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -146,75 +138,18 @@ struct SubCommand: AsyncParsableCommand {
                 mode: json ? .json : format.map { .format($0) } ?? (verbose ? .verbose : .payload),
                 newline: !noNewline)
 
-            let signals = Signals.stream([SIGINT, SIGTERM])
-            let client = MQTTClient(configuration: configuration)
-            let events = client.events()
-            let subscription: MQTTSubscription
-            do {
-                try await connection.connect(client)
-                let options = filters.map {
-                    MQTTPacket.Subscription(
-                        filter: $0, qos: qos, noLocal: noLocal, retainAsPublished: retainAsPublished)
-                }
-                subscription = try await client.subscribe(to: options, userProperties: propertySet.subscribeUserProperties)
-                if connection.debug {
-                    printNote("subscribed to \(filters.joined(separator: ", ")) with granted QoS \(subscription.grantedQoS.map { String($0.rawValue) }.joined(separator: ","))")
-                }
-            } catch {
-                await client.disconnect()
-                throw error
-            }
-            if exitAfterSubscribe {
-                await client.disconnect()
-                return
-            }
-
             let excludedFilters = excluded
-            let outcome = await withTaskGroup(of: Outcome.self) { group -> Outcome in
-                group.addTask {
+            let exitAfterSubscribe = exitAfterSubscribe
+            try await BusWatcher(connection: connection, configuration: configuration, timeout: timeout).watch(
+                filters.map {
+                    MQTTPacket.Subscription(filter: $0, qos: qos, noLocal: noLocal, retainAsPublished: retainAsPublished)
+                },
+                userProperties: propertySet.subscribeUserProperties,
+                reconnects: !noReconnect,
+                prepare: { _, _ in exitAfterSubscribe ? .done : nil },
+                consume: { subscription in
                     await consume(subscription, formatter: formatter, excluded: excludedFilters)
-                }
-                group.addTask {
-                    for await number in signals { return .signal(number) }
-                    return .ignored
-                }
-                if let timeout {
-                    group.addTask {
-                        do {
-                            try await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
-                            return .timedOut
-                        } catch {
-                            return .ignored
-                        }
-                    }
-                }
-                if !connection.quiet {
-                    group.addTask {
-                        await announceReconnects(events, reconnects: !noReconnect)
-                        return .ignored
-                    }
-                }
-                var first: Outcome = .done
-                while let next = await group.next() {
-                    if case .ignored = next { continue }
-                    first = next
-                    break
-                }
-                group.cancelAll()
-                await client.disconnect()
-                return first
-            }
-            switch outcome {
-            case .done, .signal, .ignored:
-                return
-            case .timedOut:
-                if !connection.quiet {
-                    printNote("timed out after \(formatSeconds(timeout ?? 0)) s")
-                }
-                throw ExitCode(ExitStatus.timedOut)
-            case .failed(let message):
-                throw CLIError(message)
-            }
+                })
         }
     }
 

@@ -93,6 +93,17 @@ struct PubSubTests {
         }
     }
 
+    @Test("-E exits once the subscription is acknowledged, printing nothing; -d notes the granted QoS")
+    func exitAfterSubscribe() async throws {
+        try await withMosquitto { broker in
+            _ = try await plexus(["pub"] + plain(broker) + ["-t", "cli/e/kept", "-m", "retained", "-r", "-q", "1"])
+            let output = try await plexus(["sub"] + plain(broker) + ["-t", "cli/e/#", "-q", "2", "-E", "-d", "-W", "10"])
+            #expect(output.succeeded, "\(output)")
+            #expect(output.standardError.contains("subscribed to cli/e/# with granted QoS 2"), "\(output)")
+            #expect(output.standardOutput.isEmpty, "\(output)")
+        }
+    }
+
     @Test("--json carries MQTT 5 properties set with -D")
     func jsonProperties() async throws {
         try await withMosquitto { broker in

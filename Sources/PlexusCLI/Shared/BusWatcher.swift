@@ -36,18 +36,47 @@ struct BusWatcher: Sendable {
         prepare: @escaping @Sendable (MQTTClient, MQTTSubscription) async throws -> Void = { _, _ in },
         consume: @escaping @Sendable (MQTTSubscription) async -> Outcome
     ) async throws {
+        try await watch(
+            filters.map { MQTTPacket.Subscription(filter: $0, qos: .atLeastOnce) },
+            prepare: { client, subscription in
+                try await prepare(client, subscription)
+                return nil
+            },
+            consume: consume)
+    }
+
+    /// Connects, subscribes with `subscriptions`, runs `consume` until it returns an
+    /// outcome or a signal or the timeout ends it, then disconnects.
+    ///
+    /// - Parameters:
+    ///   - userProperties: sent with the SUBSCRIBE (MQTT 5).
+    ///   - reconnects: whether the client reconnects after a lost connection, for the
+    ///     note on stderr.
+    ///   - prepare: runs once subscribed, with the client (before `consume`); an outcome
+    ///     it returns ends the watch there (`sub -E`).
+    func watch(
+        _ subscriptions: [MQTTPacket.Subscription],
+        userProperties: [MQTTUserProperty] = [],
+        reconnects: Bool = true,
+        prepare: @escaping @Sendable (MQTTClient, MQTTSubscription) async throws -> Outcome? = { _, _ in nil },
+        consume: @escaping @Sendable (MQTTSubscription) async -> Outcome
+    ) async throws {
         let signals = Signals.stream([SIGINT, SIGTERM])
         let client = MQTTClient(configuration: configuration)
         let events = client.events()
         let subscription: MQTTSubscription
         do {
             try await connection.connect(client)
-            subscription = try await client.subscribe(
-                to: filters.map { MQTTPacket.Subscription(filter: $0, qos: .atLeastOnce) })
+            subscription = try await client.subscribe(to: subscriptions, userProperties: userProperties)
             if connection.debug {
-                printNote("subscribed to \(filters.joined(separator: ", "))")
+                let granted = subscription.grantedQoS.map { String($0.rawValue) }.joined(separator: ",")
+                printNote("subscribed to \(subscriptions.map(\.filter).joined(separator: ", ")) with granted QoS \(granted)")
             }
-            try await prepare(client, subscription)
+            if let early = try await prepare(client, subscription) {
+                await client.disconnect()
+                try Self.finish(early, quiet: connection.quiet, timeout: timeout)
+                return
+            }
         } catch {
             await client.disconnect()
             throw error
@@ -72,7 +101,7 @@ struct BusWatcher: Sendable {
             }
             if !quiet {
                 group.addTask {
-                    await announceReconnects(events, reconnects: true)
+                    await announceReconnects(events, reconnects: reconnects)
                     return .ignored
                 }
             }
@@ -86,6 +115,11 @@ struct BusWatcher: Sendable {
             await client.disconnect()
             return first
         }
+        try Self.finish(outcome, quiet: quiet, timeout: timeout)
+    }
+
+    /// Returns for a clean end; throws the exit status of a timeout or the failure.
+    private static func finish(_ outcome: Outcome, quiet: Bool, timeout: Double?) throws {
         switch outcome {
         case .done, .signal, .ignored:
             return
