@@ -56,10 +56,24 @@ public final class LocalModelServer: Sendable {
         self.port = port
     }
 
-    /// Starts the server and waits until `/v1/models` answers.
+    /// Starts the server and waits until `/v1/models` answers. The port is free when
+    /// picked, but the model loads for seconds before the server binds it, and a test
+    /// running beside may take it meanwhile: then the server starts again on another port
+    /// (up to three times).
     public static func start() async throws -> LocalModelServer {
         let (python, model) = try await locate()
-        let port = try Loopback.freePort()
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await start(python: python, model: model, port: try Loopback.freePort())
+            } catch let error as Missing where attempt < 3 && error.description.localizedCaseInsensitiveContains("address already in use") {
+                continue
+            }
+        }
+    }
+
+    private static func start(python: String, model: String, port: Int) async throws -> LocalModelServer {
         // nice: the model uses every core it gets, and the rest of the suite runs beside it.
         let process = try TestProcess.launch(
             "nice",

@@ -123,12 +123,10 @@ public final class ManagedBroker: Sendable {
             try directory.write(
                 config(port: port, directory: directory, certificates: certificates, deployment: deployment), to: "mosquitto.conf",
                 mode: 0o644)
-            let logFile = directory.file("mosquitto.log")
-            let logStart = (try? FileManager.default.attributesOfItem(atPath: logFile)[.size] as? NSNumber)?.intValue ?? 0
             let process = try ManagedProcess.launch(
-                executable: mosquitto, arguments: ["-c", configFile], logFile: logFile, pidFile: pidFile)
+                executable: mosquitto, arguments: ["-c", configFile], logFile: directory.file("mosquitto.log"), pidFile: pidFile)
             do {
-                try await waitUntilListening(process, port: port, logStart: logStart)
+                try await waitUntilListening(process, port: port)
             } catch ManagedError.exitedAtStart(let name, let status, let log)
                 where log.contains("Address already in use") && options.port == nil && attempt < startAttempts
             {
@@ -248,14 +246,13 @@ public final class ManagedBroker: Sendable {
     }
 
     /// Returns once `port` accepts connections; throws with the log when the broker exits.
-    private static func waitUntilListening(_ process: ManagedProcess, port: Int, logStart: Int) async throws(ManagedError) {
+    private static func waitUntilListening(_ process: ManagedProcess, port: Int) async throws(ManagedError) {
         let clock = ContinuousClock()
         let timeout = Duration.seconds(15)
         let deadline = clock.now + timeout
         while true {
             if let status = process.exited {
-                let log = FileManager.default.contents(atPath: process.logFile).map { String(decoding: $0.dropFirst(logStart), as: UTF8.self) }
-                throw .exitedAtStart("mosquitto", status: status, log: String((log ?? "").suffix(2000)))
+                throw .exitedAtStart("mosquitto", status: status, log: process.logTail())
             }
             if await LoopbackPort.acceptsConnections(port) { return }
             if clock.now >= deadline {

@@ -104,6 +104,17 @@ public final class ManagedModelServer: Sendable {
         in directory: ManagedStateDirectory, environment: [String: String] = ProcessInfo.processInfo.environment,
         timeout: Duration = .seconds(180), progress: @Sendable (String) -> Void = { _ in }
     ) async throws -> ManagedModelServer {
+        try await start(in: directory, environment: environment, timeout: timeout, progress: progress) {
+            try await LoopbackPort.free()
+        }
+    }
+
+    /// ``start(in:environment:timeout:progress:)`` with the port picker given (tests hand
+    /// it a port they hold).
+    static func start(
+        in directory: ManagedStateDirectory, environment: [String: String], timeout: Duration,
+        progress: @Sendable (String) -> Void, pickPort: () async throws -> Int
+    ) async throws -> ManagedModelServer {
         let installation = try await locate(environment: environment)
         let recordPath = directory.file(recordFile)
         if let data = FileManager.default.contents(atPath: recordPath), let record = try? JSONDecoder().decode(Record.self, from: data),
@@ -117,16 +128,57 @@ public final class ManagedModelServer: Sendable {
             }
         }
         await ManagedProcess.reapStale(pidFile: directory.file("model-server.pid"), commandLineContains: "llama_cpp.server")
-        let port = try await LoopbackPort.free()
-        let url = baseURL(port: port)
-        let process = try ManagedProcess.launch(
-            executable: installation.python,
-            arguments: [
-                "-m", "llama_cpp.server", "--model", installation.model, "--host", LoopbackPort.host, "--port", String(port),
-                "--n_ctx", "2048",
-            ],
-            logFile: directory.file("model-server.log"), pidFile: directory.file("model-server.pid"), environment: environment)
-        progress("starting the local model (\(URL(fileURLWithPath: installation.model).lastPathComponent)) at \(url.absoluteString)")
+        var attempt = 0
+        while true {
+            attempt += 1
+            let port = try await pickPort()
+            let url = baseURL(port: port)
+            let process = try ManagedProcess.launch(
+                executable: installation.python,
+                arguments: [
+                    "-m", "llama_cpp.server", "--model", installation.model, "--host", LoopbackPort.host, "--port", String(port),
+                    "--n_ctx", "2048",
+                ],
+                logFile: directory.file("model-server.log"), pidFile: directory.file("model-server.pid"), environment: environment)
+            progress("starting the local model (\(URL(fileURLWithPath: installation.model).lastPathComponent)) at \(url.absoluteString)")
+            let clock = ContinuousClock()
+            let started = clock.now
+            do {
+                try await waitUntilAnswering(process, url: url, timeout: timeout, progress: progress)
+            } catch ManagedError.exitedAtStart(_, _, let log) where portWasTaken(log) && attempt < startAttempts {
+                // The port was free when picked, and another process bound it while the
+                // model loaded (seconds): pick another.
+                progress("port \(port) was taken while the model loaded; trying another port")
+                continue
+            }
+            if let pid = process.programPID {
+                let record = Record(pid: pid, port: port, model: installation.model)
+                if let data = try? JSONEncoder().encode(record) {
+                    try? directory.write(String(decoding: data, as: UTF8.self) + "\n", to: recordFile, mode: 0o644)
+                }
+            }
+            let elapsed = clock.now - started
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            progress("local model ready after \(String(format: "%.1f", seconds)) s")
+            return ManagedModelServer(baseURL: url, owned: true, process: process, directory: directory)
+        }
+    }
+
+    /// How many ports ``start(in:environment:timeout:progress:)`` tries when the one it
+    /// picked is taken before the server binds it.
+    static let startAttempts = 3
+
+    /// Whether the server's log says its port was taken (uvicorn: `[Errno 98] error while
+    /// attempting to bind on address …: address already in use`).
+    static func portWasTaken(_ log: String) -> Bool {
+        log.range(of: "address already in use", options: .caseInsensitive) != nil
+    }
+
+    /// Returns once the server answers `GET /v1/models`; throws with the log when it exits
+    /// or does not answer within `timeout` (then it is stopped).
+    private static func waitUntilAnswering(
+        _ process: ManagedProcess, url: URL, timeout: Duration, progress: (String) -> Void
+    ) async throws {
         let clock = ContinuousClock()
         let started = clock.now
         var nextNote = started + .seconds(5)
@@ -134,7 +186,7 @@ public final class ManagedModelServer: Sendable {
             if let status = process.exited {
                 throw ManagedError.exitedAtStart("the local model server", status: status, log: process.logTail())
             }
-            if await answers(url) { break }
+            if await answers(url) { return }
             let now = clock.now
             if now - started > timeout {
                 await process.stop(grace: .seconds(2))
@@ -147,16 +199,6 @@ public final class ManagedModelServer: Sendable {
             }
             try await Task.sleep(for: .milliseconds(200))
         }
-        if let pid = process.programPID {
-            let record = Record(pid: pid, port: port, model: installation.model)
-            if let data = try? JSONEncoder().encode(record) {
-                try? directory.write(String(decoding: data, as: UTF8.self) + "\n", to: recordFile, mode: 0o644)
-            }
-        }
-        let elapsed = clock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        progress("local model ready after \(String(format: "%.1f", seconds)) s")
-        return ManagedModelServer(baseURL: url, owned: true, process: process, directory: directory)
     }
 
     /// Ends the server if this object started it; a server found running is left running.

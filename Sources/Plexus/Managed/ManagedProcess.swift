@@ -29,13 +29,16 @@ public final class ManagedProcess: Sendable {
     public let pidFile: String
     /// The program's log (its stdout and stderr, appended).
     public let logFile: String
+    /// The log's size when this launch began: what this run wrote starts there.
+    let logStart: Int
     private let lifeline: Mutex<Int32?>
     private let exitStatus = Mutex<Int32?>(nil)
 
-    private init(watchdogPID: pid_t, pidFile: String, logFile: String, lifeline: Int32) {
+    private init(watchdogPID: pid_t, pidFile: String, logFile: String, logStart: Int, lifeline: Int32) {
         self.watchdogPID = watchdogPID
         self.pidFile = pidFile
         self.logFile = logFile
+        self.logStart = logStart
         self.lifeline = Mutex(lifeline)
     }
 
@@ -74,6 +77,7 @@ public final class ManagedProcess: Sendable {
         _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
         _ = fcntl(writeEnd, F_SETFD, FD_CLOEXEC)
         try? FileManager.default.removeItem(atPath: pidFile)
+        let logStart = (try? FileManager.default.attributesOfItem(atPath: logFile)[.size] as? NSNumber)?.intValue ?? 0
         let pid: pid_t
         do throws(ManagedError) {
             pid = try spawn(
@@ -85,7 +89,7 @@ public final class ManagedProcess: Sendable {
             throw error
         }
         close(readEnd)
-        return ManagedProcess(watchdogPID: pid, pidFile: pidFile, logFile: logFile, lifeline: writeEnd)
+        return ManagedProcess(watchdogPID: pid, pidFile: pidFile, logFile: logFile, logStart: logStart, lifeline: writeEnd)
     }
 
     /// The program's pid, once the watchdog has written it.
@@ -102,10 +106,11 @@ public final class ManagedProcess: Sendable {
         }
     }
 
-    /// Everything the program logged, for error messages (the last `limit` characters).
+    /// What this run of the program logged, for error messages (the last `limit`
+    /// characters); earlier runs' lines in the same file are left out.
     public func logTail(_ limit: Int = 2000) -> String {
         guard let data = FileManager.default.contents(atPath: logFile) else { return "" }
-        return String(String(decoding: data, as: UTF8.self).suffix(limit))
+        return String(String(decoding: data.dropFirst(logStart), as: UTF8.self).suffix(limit))
     }
 
     /// Stops the program: closes the lifeline (the watchdog sends SIGTERM and waits),
