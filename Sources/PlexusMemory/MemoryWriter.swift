@@ -22,10 +22,12 @@ import Synchronization
 /// breaks a constraint fails alone and the rest of its batch commits; a row needs no
 /// savepoint, being one statement without triggers. (A savepoint would also make FTS5
 /// write what it has indexed so far as a segment of its own: one per fact, when facts
-/// were closures indexed by a trigger.) A failure of the transaction itself (disk full, I/O error, lock
-/// timeout) fails every write of the batch: a caller waiting for the commit gets the
-/// ``MemoryError``; a write nobody waits for is counted in ``MemoryStatistics`` and
-/// logged, never dropped silently.
+/// were closures indexed by a trigger.)
+///
+/// A failure of the transaction itself (disk full, I/O error, lock timeout) fails every
+/// write of the batch: a caller waiting for the commit gets the ``MemoryError``; a write
+/// nobody waits for is counted in ``MemoryStatistics`` and logged, never dropped
+/// silently.
 final class MemoryWriter: Sendable {
     typealias Body = @Sendable (Database) throws -> Void
 
