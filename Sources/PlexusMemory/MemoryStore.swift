@@ -153,9 +153,15 @@ public final class MemoryStore: Sendable {
     func write(
         _ label: String, waitForCommit: Bool = true, _ body: @escaping @Sendable (Database) throws -> Void
     ) async throws(MemoryError) {
+        try await submit(.body(label: label, body), label: label, waitForCommit: waitForCommit)
+    }
+
+    /// Hands `work` to the writer, refusing it once the store is closed; the writer's
+    /// errors come back as ``MemoryError``s naming the file.
+    private func submit(_ work: MemoryWriter.Work, label: String, waitForCommit: Bool) async throws(MemoryError) {
         guard !isClosed else { throw MemoryError(.closed, path: path, detail: "\(label) after close") }
         do {
-            try await writer.submit(.body(label: label, body), waitForCommit: waitForCommit)
+            try await writer.submit(work, waitForCommit: waitForCommit)
         } catch {
             throw MemoryError.wrapping(error, path: path)
         }
@@ -185,12 +191,7 @@ public final class MemoryStore: Sendable {
     /// Queues a fact on the single writer (one prepared insert, indexed for search with
     /// the other facts of its batch) and returns its row id once committed.
     func insert(_ fact: FactRow) async throws(MemoryError) -> Int64 {
-        guard !isClosed else { throw MemoryError(.closed, path: path, detail: "\(fact.label) after close") }
-        do {
-            try await writer.submit(.fact(fact), waitForCommit: true)
-        } catch {
-            throw MemoryError.wrapping(error, path: path)
-        }
+        try await submit(.fact(fact), label: fact.label, waitForCommit: true)
         guard let id = fact.insertedID.value else {
             throw MemoryError(.other, path: path, detail: "\(fact.label) committed without a row id")
         }
