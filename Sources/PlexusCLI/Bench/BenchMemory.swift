@@ -323,9 +323,7 @@ struct MemoryBench {
             }
             results.append(MemoryWriteResult(
                 run: run, tool: "sqlite3", rows: rows, seconds: elapsed,
-                note: run == "log rows"
-                    ? "sqlite3 CLI, one transaction of multi-row INSERTs of 500 rows, each followed by the store's search-index INSERT … SELECT; same schema and indexes"
-                    : "sqlite3 CLI, one transaction of multi-row INSERTs of 500 rows, each followed by the store's search-index INSERT … SELECT; same schema and indexes"))
+                note: "sqlite3 CLI, one transaction of multi-row INSERTs of 500 rows, each followed by the store's search-index INSERT … SELECT; same schema and indexes"))
         }
         if !notes.contains(where: { $0.hasPrefix("sqlite3:") }) {
             notes.append("sqlite3: the process's wall time reading a prepared SQL file (\(sqlite3) \(Self.sqliteCLIVersion(sqlite3)))")
