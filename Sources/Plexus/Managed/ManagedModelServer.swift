@@ -141,10 +141,9 @@ public final class ManagedModelServer: Sendable {
                 ],
                 logFile: directory.file("model-server.log"), pidFile: directory.file("model-server.pid"), environment: environment)
             progress("starting the local model (\(URL(fileURLWithPath: installation.model).lastPathComponent)) at \(url.absoluteString)")
-            let clock = ContinuousClock()
-            let started = clock.now
+            let elapsed: Duration
             do {
-                try await waitUntilAnswering(process, url: url, timeout: timeout, progress: progress)
+                elapsed = try await waitUntilAnswering(process, url: url, timeout: timeout, progress: progress)
             } catch ManagedError.exitedAtStart(_, _, let log) where portWasTaken(log) && attempt < startAttempts {
                 // The port was free when picked, and another process bound it while the
                 // model loaded (seconds): pick another.
@@ -157,7 +156,6 @@ public final class ManagedModelServer: Sendable {
                     try? directory.write(String(decoding: data, as: UTF8.self) + "\n", to: recordFile, mode: 0o644)
                 }
             }
-            let elapsed = clock.now - started
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             progress("local model ready after \(String(format: "%.1f", seconds)) s")
             return ManagedModelServer(baseURL: url, owned: true, process: process, directory: directory)
@@ -174,11 +172,11 @@ public final class ManagedModelServer: Sendable {
         log.range(of: "address already in use", options: .caseInsensitive) != nil
     }
 
-    /// Returns once the server answers `GET /v1/models`; throws with the log when it exits
-    /// or does not answer within `timeout` (then it is stopped).
+    /// Returns how long the server took to answer `GET /v1/models`; throws with the log
+    /// when it exits or does not answer within `timeout` (then it is stopped).
     private static func waitUntilAnswering(
         _ process: ManagedProcess, url: URL, timeout: Duration, progress: (String) -> Void
-    ) async throws {
+    ) async throws -> Duration {
         let clock = ContinuousClock()
         let started = clock.now
         var nextNote = started + .seconds(5)
@@ -186,7 +184,7 @@ public final class ManagedModelServer: Sendable {
             if let status = process.exited {
                 throw ManagedError.exitedAtStart("the local model server", status: status, log: process.logTail())
             }
-            if await answers(url) { return }
+            if await answers(url) { return clock.now - started }
             let now = clock.now
             if now - started > timeout {
                 await process.stop(grace: .seconds(2))
