@@ -100,7 +100,7 @@ public final class TestProcess: Sendable {
     /// Polls stdout and stderr until one contains `text`; returns false at the deadline or if the
     /// process exits first without printing it. Use it to wait for "received SUBACK" from
     /// `mosquitto_sub -d` before publishing, instead of sleeping.
-    public func waitForOutput(containing text: String, timeout: Duration = .seconds(10)) async -> Bool {
+    public func waitForOutput(containing text: String, timeout: Duration = .seconds(30)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while true {
             if standardOutput.contains(text) || standardError.contains(text) { return true }

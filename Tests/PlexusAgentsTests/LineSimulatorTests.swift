@@ -157,13 +157,14 @@ struct LineSimulatorTests {
     }
 
     @Test("the factory's detector settings, over 30 seeded two-hour shifts: nothing on a healthy line, every fault found within 10 minutes")
-    func factorySettings() throws {
+    func factorySettings() async throws {
         let manifest = try DeploymentManifestTests.load("factory.yaml")
         let detector = try #require(manifest.agent("anomaly")).decodeConfig(AnomalyDetector.Configuration.self)
         var simulator = try #require(manifest.agent("lines")).decodeConfig(LineSimulator.Configuration.self)
         simulator.lines = [simulator.lines[0]]
         var delays: [Int] = []
         for seed in 1...30 {
+            await Task.yield()  // a shift is a few milliseconds of computing; see CooperativeYield
             simulator.seed = UInt64(seed)
             simulator.faultsPerHour = 0
             let healthy = Self.shift(simulator, detector, steps: 3600)

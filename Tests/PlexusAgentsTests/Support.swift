@@ -72,7 +72,7 @@ final class TestTime: Sendable {
     }
 
     func waitForSleepers(_ count: Int) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(30)
         while clock.sleeperCount < count {
             guard ContinuousClock.now < deadline else {
                 Issue.record("only \(clock.sleeperCount) of \(count) timers are sleeping")

@@ -416,7 +416,7 @@ struct BusConformanceTests {
 
 /// Polls `condition` until it holds, failing after `timeout`.
 func waitUntil(
-    _ what: String, timeout: Duration = .seconds(5), _ condition: () -> Bool
+    _ what: String, timeout: Duration = .seconds(30), _ condition: () -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + timeout
     while !condition() {

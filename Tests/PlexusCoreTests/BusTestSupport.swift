@@ -75,6 +75,11 @@ struct BusTestTimeout: Error, CustomStringConvertible {
 ///
 /// A subscription is single-consumer and ends when its iterator is dropped, so a test
 /// cannot make a fresh iterator per check; the probe owns the one iteration.
+///
+/// The waits time out after 30 s by default. A wait ends as soon as what it waits
+/// for has arrived, so the bound only decides how long a failure takes to report; it
+/// is long because the consuming task needs a thread of the test run's pool, which
+/// CPU-bound tests beside it can hold for seconds on a loaded two-core machine.
 final class Probe: Sendable {
     private struct State {
         var messages: [MQTTMessage] = []
@@ -123,7 +128,7 @@ final class Probe: Sendable {
     }
 
     /// The next `count` messages not yet taken.
-    func next(_ count: Int = 1, timeout: Duration = .seconds(5)) async throws -> [MQTTMessage] {
+    func next(_ count: Int = 1, timeout: Duration = .seconds(30)) async throws -> [MQTTMessage] {
         try await wait("\(count) more messages", timeout: timeout) { $0.messages.count - $0.consumed >= count }
         return state.withLock { state in
             defer { state.consumed += count }
@@ -134,7 +139,7 @@ final class Probe: Sendable {
     /// The messages not yet taken that arrived before the first one on `topic`
     /// (which is taken too). This is how a test shows that something did *not*
     /// arrive: publish a sentinel after it, and see what came first.
-    func until(topic: String, timeout: Duration = .seconds(5)) async throws -> [MQTTMessage] {
+    func until(topic: String, timeout: Duration = .seconds(30)) async throws -> [MQTTMessage] {
         try await wait("a message on \(topic)", timeout: timeout) { state in
             state.messages[state.consumed...].contains { $0.topic == topic }
         }
@@ -146,7 +151,7 @@ final class Probe: Sendable {
     }
 
     /// Waits until the subscription ends; returns the error it ended with, if any.
-    func end(timeout: Duration = .seconds(5)) async throws -> (any Error)? {
+    func end(timeout: Duration = .seconds(30)) async throws -> (any Error)? {
         try await wait("the subscription to end", timeout: timeout) { $0.finished }
         return state.withLock { $0.failure }
     }

@@ -25,10 +25,12 @@ import Testing
         #"{"specversion":"1.0","id":"01JN7ZQ4Y0R8N3E6W9B2C5D7FG","source":"a","type":"alert","time":"2025-03-01T12:00:00Z","subject":"s"}"#,
     ]
 
-    @Test func mutatedUserPropertiesNeverCrash() throws {
+    @Test func mutatedUserPropertiesNeverCrash() async throws {
         var rng = SplitMix64(seed: 0xC0FFEE)
         var decoded = 0
+        var turns = CooperativeYield(every: 200)
         for _ in 0..<10_000 {
+            await turns.tick()
             var properties = validUserProperties()
             var payload = ByteBuffer(string: #"{"celsius":21.5}"#)
             var contentType: String? = "application/json"
@@ -67,11 +69,13 @@ import Testing
         #expect(decoded > 0 && decoded < 10_000)
     }
 
-    @Test func mutatedStructuredJSONNeverCrashes() throws {
+    @Test func mutatedStructuredJSONNeverCrashes() async throws {
         var rng = SplitMix64(seed: 0xBADC0DE)
         let valid = try sampleMessage().mqttMessage(topic: "t", version: .v311).payloadBytes
         var decoded = 0
+        var turns = CooperativeYield(every: 200)
         for _ in 0..<10_000 {
+            await turns.tick()
             var bytes = valid
             for _ in 0..<rng.int(1...3) {
                 switch rng.int(0...4) {

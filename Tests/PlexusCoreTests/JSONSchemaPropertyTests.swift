@@ -49,13 +49,15 @@ struct JSONSchemaPropertyTests {
         }
     }
 
-    @Test func fiveThousandRandomValues() throws {
+    @Test func fiveThousandRandomValues() async throws {
         let compiled = try Self.schemas.map { try JSONSchema($0) }
         let negated = try Self.schemas.map { try JSONSchema(["not": $0]) }
         let range = try JSONSchema(["type": "number", "minimum": 10, "exclusiveMaximum": 30])
         var random = SplitMix64(seed: 0x5C4E_3A)
         var valid = 0
+        var turns = CooperativeYield(every: 100)
         for _ in 0..<5_000 {
+            await turns.tick()
             let value = Self.randomValue(&random, depth: 0)
             for (schema, negation) in zip(compiled, negated) {
                 let violations = schema.validate(value)

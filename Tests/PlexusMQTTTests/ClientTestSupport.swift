@@ -42,7 +42,7 @@ func withClient<T>(
 func collect(
     _ count: Int,
     from subscription: MQTTSubscription,
-    timeout: Duration = .seconds(10)
+    timeout: Duration = .seconds(30)
 ) async throws -> [MQTTMessage] {
     try await withThrowingTaskGroup(of: [MQTTMessage]?.self) { group in
         group.addTask {

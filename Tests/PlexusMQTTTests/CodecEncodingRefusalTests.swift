@@ -115,14 +115,19 @@ struct CodecEncodingRefusalTests {
     }
 
     @Test("refuses a remaining length above 268,435,455")
-    func remainingLengthLimit() throws {
+    func remainingLengthLimit() async throws {
         // 268,435,455 − 3 bytes of topic: the largest payload that still fits on 3.1.1.
+        // Each step below moves a quarter of a gigabyte; the test yields between them
+        // (see CooperativeYield).
         let fits = ByteBuffer(repeating: 0, count: 268_435_455 - 3)
+        await Task.yield()
         var buffer = ByteBuffer()
         try MQTTPacket.publish(.init(topic: "t", payload: fits)).encode(into: &buffer, version: .v311)
+        await Task.yield()
         #expect(buffer.readableBytes == 268_435_460)
         #expect(CodecTest.decodeError(Array(buffer.readableBytesView.prefix(5)), .v311, maximumPacketSize: 268_435_459)?.reasonCode == .packetTooLarge)
         buffer = ByteBuffer()
+        await Task.yield()
         let tooLarge = MQTTPacket.publish(.init(topic: "t", payload: ByteBuffer(repeating: 0, count: 268_435_455 - 2)))
         #expect(throws: MQTTProtocolError.self) { try tooLarge.encode(into: &buffer, version: .v311) }
         #expect(buffer.readableBytes == 0)

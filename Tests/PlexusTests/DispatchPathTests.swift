@@ -130,9 +130,9 @@ struct DispatchPathTests {
     }
 }
 
-/// Polls `condition` every few milliseconds for up to 10 s.
+/// Polls `condition` every few milliseconds for up to 30 s.
 func waitUntil(_ what: String, _ condition: @Sendable () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(10)
+    let deadline = ContinuousClock.now + .seconds(30)
     while !condition() {
         if ContinuousClock.now > deadline {
             Issue.record("timed out waiting for \(what)")

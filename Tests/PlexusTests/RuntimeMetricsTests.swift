@@ -33,9 +33,9 @@ struct RuntimeMetricsTests {
                 overflow: keep-latest
         """
 
-    /// Polls `condition` until it holds or 10 s pass.
+    /// Polls `condition` until it holds or 30 s pass.
     static func eventually(_ condition: () -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             if condition() { return true }
             try await Task.sleep(for: .milliseconds(10))
