@@ -1,6 +1,9 @@
 """An independent MQTT 5 peer for interoperability tests: Eclipse paho-mqtt 2.x.
 
-  paho_peer.py sub HOST PORT FILTER COUNT TIMEOUT   print READY after SUBACK, then one JSON line per message
+  paho_peer.py sub HOST PORT FILTER COUNT TIMEOUT [STOP_TOPIC]
+                                                    print READY after SUBACK, then one JSON line per message;
+                                                    end after COUNT messages, TIMEOUT seconds, or a message
+                                                    on STOP_TOPIC (subscribed too, not printed)
   paho_peer.py pub HOST PORT TOPIC PAYLOAD           publish once at QoS 1 with MQTT 5 properties set
 
 Messages are printed as JSON with the MQTT 5 properties paho decoded, so the Swift
@@ -34,24 +37,27 @@ def describe(message):
     return out
 
 
-def subscribe(host, port, topic_filter, count, timeout):
+def subscribe(host, port, topic_filter, count, timeout, stop_topic=None):
     received = []
-    ready = []
+    stopped = []
+    filters = [(topic_filter, 1)] + ([(stop_topic, 1)] if stop_topic else [])
 
     def on_subscribe(client, userdata, mid, reason_codes, properties):
-        ready.append(True)
         print("READY", flush=True)
 
     def on_message(client, userdata, message):
+        if stop_topic and message.topic == stop_topic:
+            stopped.append(True)
+            return
         received.append(message)
         print(json.dumps(describe(message)), flush=True)
 
     client = connect(host, port, "paho-sub-%d" % int(time.time() * 1000))
     client.on_subscribe = on_subscribe
     client.on_message = on_message
-    client.subscribe(topic_filter, qos=1)
+    client.subscribe(filters)
     deadline = time.time() + float(timeout)
-    while len(received) < int(count) and time.time() < deadline:
+    while len(received) < int(count) and not stopped and time.time() < deadline:
         client.loop(timeout=0.05)
     client.disconnect()
 
@@ -76,7 +82,7 @@ def publish(host, port, topic, payload):
 if __name__ == "__main__":
     mode = sys.argv[1]
     if mode == "sub":
-        subscribe(*sys.argv[2:7])
+        subscribe(*sys.argv[2:8])
     elif mode == "pub":
         publish(*sys.argv[2:6])
     else:
