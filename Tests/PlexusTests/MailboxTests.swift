@@ -51,7 +51,7 @@ struct MailboxTests {
         await mailbox.send(Self.message("k", "1"), policy: .backpressure)
         await mailbox.send(Self.message("k", "2"), policy: .backpressure)
         let blocked = Task { await mailbox.send(Self.message("k", "3"), policy: .backpressure) }
-        try await Task.sleep(for: .milliseconds(50))
+        try await waitUntil("the third send to wait") { mailbox.waitingSenderCount == 1 }
         #expect(mailbox.count == 2, "the third send waits")
         guard case .message(let first) = await mailbox.next() else {
             Issue.record("expected a message")
@@ -68,10 +68,10 @@ struct MailboxTests {
         let mailbox = Mailbox(capacity: 4)
         for value in 1...4 { await mailbox.send(Self.message("k", "\(value)"), policy: .backpressure) }
         let blocked = Task { await mailbox.send(Self.message("k", "5"), policy: .backpressure) }
-        try await Task.sleep(for: .milliseconds(50))
+        try await waitUntil("the fifth send to wait") { mailbox.waitingSenderCount == 1 }
         _ = await mailbox.next()
-        try await Task.sleep(for: .milliseconds(50))
-        #expect(mailbox.count == 3, "3 of 4 is above half: the sender still waits")
+        // A woken sender leaves the list inside next(), so this needs no wait.
+        #expect(mailbox.waitingSenderCount == 1 && mailbox.count == 3, "3 of 4 is above half: the sender still waits")
         _ = await mailbox.next()
         #expect(await blocked.value)
         #expect(mailbox.count == 3, "at half the sender was woken and queued its item")

@@ -81,6 +81,9 @@ final class Mailbox: Sendable {
     /// Queued items.
     var count: Int { state.withLock { $0.count } }
 
+    /// Senders waiting for room (with ``OverflowPolicy/backpressure``).
+    var waitingSenderCount: Int { state.withLock { $0.waitingSenders.count } }
+
     /// What ``trySend(_:policy:coalescingKey:)`` did.
     enum SendResult {
         /// Queued (or replaced a coalesced item, counted as a drop).
