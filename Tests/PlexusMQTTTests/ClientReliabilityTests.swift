@@ -97,6 +97,8 @@ struct ClientReliabilityTests {
         defer { broker.kill() }
         var configuration = try testConfiguration(broker.url, clientID: "offline-pub", reconnect: Self.fastReconnect())
         configuration.offlineQueueCapacity = 5
+        let store = MQTTMemorySessionStore()
+        configuration.sessionStore = store
         let publisher = MQTTClient(configuration: configuration)
         try await publisher.connect()
         let events = publisher.events()
@@ -117,7 +119,10 @@ struct ClientReliabilityTests {
         // QoS 0 and QoS 1 are both queued; QoS 1 completes only after the reconnect.
         try await publisher.publish(to: "offline/a", payload: "zero", qos: .atMostOnce)
         let pending = Task { try await publisher.publish(to: "offline/b", payload: "one", qos: .atLeastOnce) }
-        try await Task.sleep(for: .milliseconds(100))
+        // Queued when the session store has it: then two of the five places are taken.
+        try await withTimeout(.seconds(30), "the QoS 1 publish queued") {
+            while store.load(clientID: "offline-pub").outbound.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
+        }
         for index in 0..<3 {
             try await publisher.publish(to: "offline/c", payload: "\(index)", qos: .atMostOnce)
         }
@@ -187,7 +192,7 @@ struct ClientReliabilityTests {
             if case .disconnected = event { break }
         }
         let publishing = Task { try await first.publish(to: "stored/x", payload: "kept", qos: .exactlyOnce) }
-        try await withTimeout(.seconds(5), "message stored") {
+        try await withTimeout(.seconds(30), "message stored") {
             while store.load(clientID: "stored").outbound.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
         }
         await first.disconnect()
@@ -199,7 +204,7 @@ struct ClientReliabilityTests {
         let second = MQTTClient(configuration: configuration)
         try await second.connect()
         #expect(try await collect(1, from: subscription, timeout: .seconds(20)).first?.payloadString == "kept")
-        try await withTimeout(.seconds(5), "store emptied after PUBCOMP") {
+        try await withTimeout(.seconds(30), "store emptied after PUBCOMP") {
             while !store.load(clientID: "stored").outbound.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
         }
         await second.disconnect()

@@ -114,7 +114,7 @@ struct ClientScriptedBrokerTests {
             return
         }
         #expect(error.reasonCode == .topicAliasInvalid)
-        try await withTimeout(.seconds(5), "DISCONNECT at the broker") {
+        try await withTimeout(.seconds(30), "DISCONNECT at the broker") {
             while !broker.received.withLockedValue({ $0.contains { if case .disconnect = $0 { true } else { false } } }) {
                 try await Task.sleep(for: .milliseconds(10))
             }
