@@ -267,9 +267,30 @@ final class MemoryWriter: Sendable {
         return batch
     }
 
+    /// Commits batches until the queue is empty.
+    ///
+    /// Each batch is taken once the connection is the writer's, inside
+    /// `writeWithoutTransaction`: while another user holds the connection (the session
+    /// store's synchronous writes, retention's chunks), writes keep joining the queue,
+    /// and the batch then takes them all instead of leaving them for the next commit.
     private func drain() async {
-        while let batch = takeBatch() {
-            await commit(batch)
+        while true {
+            let drained: Drained
+            do {
+                drained = try await pool.writeWithoutTransaction { db in try self.takeAndRun(in: db) }
+            } catch {
+                // The connection could not be had (an I/O error, a closed pool): what is
+                // queued fails with it, batch by batch, rather than waiting forever.
+                guard let batch = takeBatch() else { return }
+                finish(batch, .failure(error))
+                continue
+            }
+            switch drained {
+            case .empty:
+                return
+            case .batch(let batch, let outcome):
+                finish(batch, outcome)
+            }
         }
     }
 
@@ -279,18 +300,42 @@ final class MemoryWriter: Sendable {
     /// each failed row's label and error (a closure is one row).
     private typealias Failures = [Int: [(label: String, error: any Error)]]
 
-    private func commit(_ batch: [Pending]) async {
+    /// What one turn of the drain did with the connection.
+    private enum Drained: Sendable {
+        /// The queue was empty: the drain ends.
+        case empty
+        /// A batch, and its transaction's outcome (no failures for markers alone).
+        case batch([Pending], Result<Failures, any Error>)
+    }
+
+    /// Takes the next batch and commits it in one transaction, on the writer connection.
+    private func takeAndRun(in db: Database) throws -> Drained {
+        guard let batch = takeBatch() else { return .empty }
         let works = batch.map(\.work)
-        let rows = batch.reduce(0) { $0 + $1.rows }
+        // Markers alone write nothing: everything before them is committed already.
         if works.allSatisfy({ if case .flush = $0 { true } else { false } }) {
-            // Nothing to write: everything before these markers is committed already.
-            for pending in batch { pending.waiter?.resume() }
-            return
+            return .batch(batch, .success([:]))
         }
-        let failures: Failures
         do {
-            failures = try await pool.write { db in try Self.run(works, in: db) }
+            var failures = Failures()
+            try db.inTransaction {
+                failures = try Self.run(works, in: db)
+                return .commit
+            }
+            return .batch(batch, .success(failures))
         } catch {
+            return .batch(batch, .failure(error))
+        }
+    }
+
+    /// Counts a batch's outcome and tells its writers.
+    private func finish(_ batch: [Pending], _ outcome: Result<Failures, any Error>) {
+        let rows = batch.reduce(0) { $0 + $1.rows }
+        let failures: Failures
+        switch outcome {
+        case .success(let batchFailures):
+            failures = batchFailures
+        case .failure(let error):
             let failure = MemoryError.wrapping(error, path: path)
             let unawaited = batch.filter { $0.waiter == nil }.count
             state.withLock { state in
@@ -305,6 +350,11 @@ final class MemoryWriter: Sendable {
                     "error": "\(failure)",
                 ])
             for pending in batch { pending.waiter?.resume(throwing: failure) }
+            return
+        }
+        if batch.allSatisfy({ if case .flush = $0.work { true } else { false } }) {
+            // Markers alone: nothing was written, nothing is counted.
+            for pending in batch { pending.waiter?.resume() }
             return
         }
         let failed = failures.values.reduce(0) { $0 + $1.count }
@@ -334,7 +384,7 @@ final class MemoryWriter: Sendable {
         }
     }
 
-    /// Runs one batch inside the transaction `pool.write` opened.
+    /// Runs one batch inside the transaction ``takeAndRun(in:)`` opened.
     private static func run(_ works: [Work], in db: Database) throws -> Failures {
         var failures = Failures()
         // The runs of message and fact rows inserted since the last closure, indexed for

@@ -36,12 +36,8 @@ final class WriterBlocker: Sendable {
 }
 
 /// Holds the writer inside a batch: a write whose body waits until released, so every
-/// write queued meanwhile waits for the writer's next batch.
-///
-/// ``WriterBlocker`` holds the connection instead. The writer may then already have
-/// taken a batch (after ``MemoryConfiguration/logCommitDelay``) and wait with it for
-/// the connection, so what was queued splits between two batches at a point timing
-/// decides.
+/// write queued meanwhile waits for the writer's next batch. (``WriterBlocker`` holds
+/// the connection from outside the writer instead.)
 final class BatchBlocker: Sendable {
     private let release = DispatchSemaphore(value: 0)
 
@@ -80,6 +76,27 @@ struct WriterTests {
         #expect(stats.writes.largestBatch == 500, "\(stats.writes)")
         #expect(stats.writes.batches == 2, "the held batch, then everything queued behind it: \(stats.writes)")
         #expect(stats.writes.failed == 0)
+        await store.close()
+    }
+
+    /// The session store writes on the writer's connection synchronously. The writer
+    /// takes its batch only once it has the connection, so everything queued while the
+    /// connection was held elsewhere commits together, not the few rows queued when the
+    /// log delay ran out.
+    @Test func writesQueuedWhileTheConnectionIsHeldElsewhereCommitInOneBatch() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try MemoryStore(path: directory.file())
+        let memory = store.memory(for: "agent")
+        let blocker = WriterBlocker(store)
+        for index in 0..<500 {
+            try await memory.log(reading("t", "\(index)"), direction: .received)
+        }
+        await blocker.unblock()
+        try await store.flush()
+        let stats = try await store.statistics()
+        #expect(stats.rowCounts["message"] == 500)
+        #expect(stats.writes.largestBatch == 500, "\(stats.writes)")
+        #expect(stats.writes.batches == 1, "\(stats.writes)")
         await store.close()
     }
 
