@@ -1,3 +1,5 @@
+import Foundation
+
 /// Lets a CPU-bound test share the test run's threads with the tests beside it.
 ///
 /// Swift Testing runs tests in parallel as tasks on the cooperative pool, which has
@@ -33,5 +35,17 @@ public struct CooperativeYield: Sendable {
     public mutating func tick() async {
         count += 1
         if count % interval == 0 { await Task.yield() }
+    }
+}
+
+/// Runs `work` on a thread of its own, off the cooperative pool, and returns its result.
+///
+/// For one step that cannot yield part-way, such as building a quarter-gigabyte
+/// packet, where ``CooperativeYield`` cannot help. Checks belong after the call:
+/// return what `work` found, since an issue recorded on another thread does not
+/// belong to the test.
+public func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
     }
 }

@@ -1,4 +1,5 @@
 import NIOCore
+import PlexusTesting
 import Testing
 
 @testable import PlexusMQTT
@@ -116,20 +117,24 @@ struct CodecEncodingRefusalTests {
 
     @Test("refuses a remaining length above 268,435,455")
     func remainingLengthLimit() async throws {
-        // 268,435,455 − 3 bytes of topic: the largest payload that still fits on 3.1.1.
-        // Each step below moves a quarter of a gigabyte; the test yields between them
-        // (see CooperativeYield).
-        let fits = ByteBuffer(repeating: 0, count: 268_435_455 - 3)
-        await Task.yield()
-        var buffer = ByteBuffer()
-        try MQTTPacket.publish(.init(topic: "t", payload: fits)).encode(into: &buffer, version: .v311)
-        await Task.yield()
-        #expect(buffer.readableBytes == 268_435_460)
-        #expect(CodecTest.decodeError(Array(buffer.readableBytesView.prefix(5)), .v311, maximumPacketSize: 268_435_459)?.reasonCode == .packetTooLarge)
-        buffer = ByteBuffer()
-        await Task.yield()
-        let tooLarge = MQTTPacket.publish(.init(topic: "t", payload: ByteBuffer(repeating: 0, count: 268_435_455 - 2)))
-        #expect(throws: MQTTProtocolError.self) { try tooLarge.encode(into: &buffer, version: .v311) }
-        #expect(buffer.readableBytes == 0)
+        // Each packet here is a quarter of a gigabyte, built in calls that cannot yield,
+        // so the work runs on a thread of its own (see onOwnThread) and the checks follow.
+        let (encodedLength, decodeError, tooLargeError, leftBehind) = try await onOwnThread {
+            // 268,435,455 − 3 bytes of topic: the largest payload that still fits on 3.1.1.
+            let fits = ByteBuffer(repeating: 0, count: 268_435_455 - 3)
+            var buffer = ByteBuffer()
+            try MQTTPacket.publish(.init(topic: "t", payload: fits)).encode(into: &buffer, version: .v311)
+            let encodedLength = buffer.readableBytes
+            let decodeError = CodecTest.decodeError(Array(buffer.readableBytesView.prefix(5)), .v311, maximumPacketSize: 268_435_459)
+            buffer = ByteBuffer()
+            let tooLarge = MQTTPacket.publish(.init(topic: "t", payload: ByteBuffer(repeating: 0, count: 268_435_455 - 2)))
+            var tooLargeError: (any Error)?
+            do { try tooLarge.encode(into: &buffer, version: .v311) } catch { tooLargeError = error }
+            return (encodedLength, decodeError, tooLargeError, buffer.readableBytes)
+        }
+        #expect(encodedLength == 268_435_460)
+        #expect(decodeError?.reasonCode == .packetTooLarge)
+        #expect(tooLargeError is MQTTProtocolError, "\(String(describing: tooLargeError))")
+        #expect(leftBehind == 0)
     }
 }
