@@ -25,12 +25,17 @@ final class WriterBlocker: Sendable {
 
     func unblock() async {
         release.signal()
-        let done = done
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                done.wait()
-                continuation.resume()
-            }
+        await waitOffThePool(for: done)
+    }
+}
+
+/// Waits for `semaphore` on a dispatch thread, so the waiting task does not hold a
+/// thread of the cooperative pool while the writer it waits for needs one.
+private func waitOffThePool(for semaphore: DispatchSemaphore) async {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async {
+            semaphore.wait()
+            continuation.resume()
         }
     }
 }
@@ -48,12 +53,7 @@ final class BatchBlocker: Sendable {
             entered.signal()
             release.wait()
         }
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                entered.wait()
-                continuation.resume()
-            }
-        }
+        await waitOffThePool(for: entered)
     }
 
     func unblock() { release.signal() }
