@@ -275,20 +275,23 @@ final class MemoryWriter: Sendable {
     /// and the batch then takes them all instead of leaving them for the next commit.
     private func drain() async {
         while true {
-            let drained: Drained
+            let turn: Turn
             do {
-                drained = try await pool.writeWithoutTransaction { db in try self.takeAndRun(in: db) }
+                turn = try await pool.writeWithoutTransaction { db in self.takeAndRun(in: db) }
             } catch {
-                // The connection could not be had (an I/O error, a closed pool): what is
-                // queued fails with it, batch by batch, rather than waiting forever.
+                // `takeAndRun` does not throw, so the connection could not be had (an I/O
+                // error, a closed pool) and nothing was taken: what is queued fails with
+                // it, batch by batch, rather than waiting forever.
                 guard let batch = takeBatch() else { return }
-                finish(batch, .failure(error))
-                continue
+                turn = Self.writesNothing(batch) ? .markers(batch) : .ran(batch, .failure(error))
             }
-            switch drained {
+            switch turn {
             case .empty:
                 return
-            case .batch(let batch, let outcome):
+            case .markers(let batch):
+                // Everything before these markers is committed (or failed) already.
+                for pending in batch { pending.waiter?.resume() }
+            case .ran(let batch, let outcome):
                 finish(batch, outcome)
             }
         }
@@ -300,31 +303,36 @@ final class MemoryWriter: Sendable {
     /// each failed row's label and error (a closure is one row).
     private typealias Failures = [Int: [(label: String, error: any Error)]]
 
-    /// What one turn of the drain did with the connection.
-    private enum Drained: Sendable {
+    /// What one turn of the drain did.
+    private enum Turn: Sendable {
         /// The queue was empty: the drain ends.
         case empty
-        /// A batch, and its transaction's outcome (no failures for markers alone).
-        case batch([Pending], Result<Failures, any Error>)
+        /// A batch of ``Work/flush`` markers alone, which writes nothing.
+        case markers([Pending])
+        /// A batch, and its transaction's outcome.
+        case ran([Pending], Result<Failures, any Error>)
+    }
+
+    /// Whether `batch` holds only ``Work/flush`` markers.
+    private static func writesNothing(_ batch: [Pending]) -> Bool {
+        batch.allSatisfy { if case .flush = $0.work { true } else { false } }
     }
 
     /// Takes the next batch and commits it in one transaction, on the writer connection.
-    private func takeAndRun(in db: Database) throws -> Drained {
+    /// Does not throw: a failed transaction is the batch's outcome.
+    private func takeAndRun(in db: Database) -> Turn {
         guard let batch = takeBatch() else { return .empty }
+        if Self.writesNothing(batch) { return .markers(batch) }
         let works = batch.map(\.work)
-        // Markers alone write nothing: everything before them is committed already.
-        if works.allSatisfy({ if case .flush = $0 { true } else { false } }) {
-            return .batch(batch, .success([:]))
-        }
         do {
             var failures = Failures()
             try db.inTransaction {
                 failures = try Self.run(works, in: db)
                 return .commit
             }
-            return .batch(batch, .success(failures))
+            return .ran(batch, .success(failures))
         } catch {
-            return .batch(batch, .failure(error))
+            return .ran(batch, .failure(error))
         }
     }
 
@@ -350,11 +358,6 @@ final class MemoryWriter: Sendable {
                     "error": "\(failure)",
                 ])
             for pending in batch { pending.waiter?.resume(throwing: failure) }
-            return
-        }
-        if batch.allSatisfy({ if case .flush = $0.work { true } else { false } }) {
-            // Markers alone: nothing was written, nothing is counted.
-            for pending in batch { pending.waiter?.resume() }
             return
         }
         let failed = failures.values.reduce(0) { $0 + $1.count }
